@@ -1,0 +1,165 @@
+// The typed native surface: the one contract between native/ and lib/.
+// Only lib/backend.ts loads the addon; everything else in lib/ goes through it.
+//
+// Conventions
+// - Every op writes into output tensors the caller allocated (sized once per model and batch size,
+//   reused every step); ops allocate nothing in the steady state.
+// - All tensors passed to one op live on the same device; the op runs on that device.
+// - Shapes are logical NCHW / row-major whatever the physical layout. `layout` is a storage detail:
+//   'plain' is dense row-major; 'nChw8c' / 'nChw16c' are oneDNN's channel-blocked layouts (CPU, 4-D,
+//   float32; 16 with AVX-512, 8 with AVX2), in which the CPU backend keeps activations between layers; 'nhwc' is for tensor cores on CUDA.
+// - Bad arguments throw TypeError / RangeError naming the op and the shapes received; failures inside
+//   a backend (oneDNN, CUDA, cuDNN, cuBLAS status) throw Error with `op` and, where known, `call`.
+
+export type DType = 'float32' | 'uint8' | 'int32' | 'bfloat16' | 'float16';
+export type Device = 'cpu' | 'cuda';
+export type Layout = 'plain' | 'nChw8c' | 'nChw16c' | 'nhwc';
+export type TypedArrayOf<D extends DType> = D extends 'float32' ? Float32Array
+  : D extends 'uint8' ? Uint8Array
+  : D extends 'int32' ? Int32Array
+  : Uint16Array;
+
+export interface NativeTensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device;
+  readonly layout: Layout;
+  /** Number of elements. */
+  readonly size: number;
+  readonly disposed: boolean;
+  /** Frees the storage once no view refers to it; further use throws. Safe to call twice. */
+  dispose(): void;
+  /** A view with a new shape over the same storage (no copy). Plain layout only, or a blocked tensor
+   *  whose spatial size is 1x1 (where blocked and plain coincide). One dimension may be -1. */
+  reshape(shape: readonly number[]): NativeTensor;
+}
+
+export interface BackendInfo {
+  device: Device;
+  /** True when this backend can run ops in this process. */
+  available: boolean;
+  /** Compiled into this addon. */
+  compiled: boolean;
+  /** Human description: library versions, ISA, device name. */
+  description: string;
+  /** When not available: exactly which piece is missing. */
+  reason?: string;
+  details: Record<string, string | number | boolean>;
+}
+
+export interface ConvParams { strideH: number; strideW: number; padH: number; padW: number; }
+export interface PoolParams { kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number; }
+export interface BatchNormParams { training: boolean; momentum: number; eps: number; }
+
+export interface SgdParams { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number; maximize: boolean;
+  /** True on the first step with this momentum buffer (PyTorch copies the gradient into it then). */
+  firstStep: boolean; }
+export interface AdamParams { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** AdamW: decoupled weight decay. */
+  decoupled: boolean; amsgrad: boolean; maximize: boolean;
+  /** 1-based step count after this update (bias correction). */
+  step: number; }
+export interface AdagradParams { lr: number; lrDecay: number; weightDecay: number; eps: number; maximize: boolean;
+  /** 1-based step count after this update. */
+  step: number; }
+
+export interface BatchParams {
+  /** Multiplier applied to uint8 pixels before normalization (1/255 for ToTensor). */
+  scale: number;
+  /** Per-channel mean and std subtracted/divided after scaling; length C, or empty for none. */
+  mean: readonly number[];
+  std: readonly number[];
+  /** Random crop: pad each side by this many pixels, then crop back to HxW at a random offset (0 = off). */
+  cropPad: number;
+  padMode: 'zero' | 'reflect';
+  /** Random horizontal flip with probability 0.5. */
+  flip: boolean;
+  /** Seed of the counter-based RNG: the same (seed, position in batch) gives the same crop/flip on every backend. */
+  seed: number;
+}
+
+export interface Binding {
+  readonly version: string;
+  readonly napiVersion: number;
+  backends(): BackendInfo[];
+  /** Threads used by the CPU backend (OpenMP). */
+  setThreads(n: number): void;
+  getThreads(): number;
+
+  // ----- tensors -----
+  empty(device: Device, shape: readonly number[], dtype: DType, layout?: Layout): NativeTensor;
+  fromArray(device: Device, shape: readonly number[], data: Float32Array | Uint8Array | Int32Array | Uint16Array, dtype?: DType, layout?: Layout): NativeTensor;
+  /** Copies out to a fresh typed array in plain row-major order (converting from the storage layout). */
+  toArray(t: NativeTensor): Float32Array | Uint8Array | Int32Array | Uint16Array;
+  /** Copies `src` into `dst` (same shape and dtype; layouts may differ: this is the reorder op). */
+  copy(src: NativeTensor, dst: NativeTensor): void;
+  /** Writes from a host array into an existing tensor (plain order in the array). */
+  write(dst: NativeTensor, data: Float32Array | Uint8Array | Int32Array | Uint16Array): void;
+  fill(t: NativeTensor, value: number): void;
+  /** Layout the backend prefers for activations of this shape. */
+  preferredLayout(device: Device, shape: readonly number[]): Layout;
+  /** Bytes live on a device (tensors not yet freed), for leak tests. */
+  liveBytes(device: Device): number;
+
+  // ----- convolution (NCHW x, OIHW w) -----
+  conv2dForward(x: NativeTensor, w: NativeTensor, b: NativeTensor | null, y: NativeTensor, p: ConvParams, fuseRelu: boolean): void;
+  conv2dBackwardData(dy: NativeTensor, w: NativeTensor, dx: NativeTensor, p: ConvParams): void;
+  /** Writes dw (and db when given); does not accumulate. */
+  conv2dBackwardFilter(x: NativeTensor, dy: NativeTensor, dw: NativeTensor, db: NativeTensor | null, p: ConvParams): void;
+
+  // ----- pooling -----
+  /** Bytes of workspace (a uint8 tensor) that maxPool2dForward needs in training to serve the backward. */
+  maxPool2dWorkspaceSize(x: NativeTensor, y: NativeTensor, p: PoolParams): number;
+  maxPool2dForward(x: NativeTensor, y: NativeTensor, workspace: NativeTensor | null, p: PoolParams): void;
+  maxPool2dBackward(dy: NativeTensor, x: NativeTensor, y: NativeTensor, workspace: NativeTensor, dx: NativeTensor, p: PoolParams): void;
+
+  // ----- linear: y[N,M] = x[N,K] w[M,K]^T + b[M] -----
+  linearForward(x: NativeTensor, w: NativeTensor, b: NativeTensor | null, y: NativeTensor, fuseRelu: boolean): void;
+  /** dx may be null (first layer); dw and db are overwritten. */
+  linearBackward(x: NativeTensor, w: NativeTensor, dy: NativeTensor, dx: NativeTensor | null, dw: NativeTensor, db: NativeTensor | null): void;
+
+  // ----- elementwise -----
+  reluForward(x: NativeTensor, y: NativeTensor): void;
+  /** dx = dy where y > 0 else 0 (y is the ReLU output; in place allowed: dx may be dy). */
+  reluBackward(y: NativeTensor, dy: NativeTensor, dx: NativeTensor): void;
+  /** Inverted dropout: y = x * mask / (1 - p); mask (uint8, same size) is written. */
+  dropoutForward(x: NativeTensor, mask: NativeTensor, y: NativeTensor, p: number, seed: number): void;
+  dropoutBackward(dy: NativeTensor, mask: NativeTensor, dx: NativeTensor, p: number): void;
+  /** y = alpha * x + beta * y */
+  axpby(x: NativeTensor, y: NativeTensor, alpha: number, beta: number): void;
+
+  // ----- batch normalization (per channel of NCHW) -----
+  batchNorm2dForward(x: NativeTensor, gamma: NativeTensor, beta: NativeTensor, runningMean: NativeTensor, runningVar: NativeTensor,
+    y: NativeTensor, saveMean: NativeTensor, saveInvStd: NativeTensor, p: BatchNormParams): void;
+  batchNorm2dBackward(x: NativeTensor, dy: NativeTensor, gamma: NativeTensor, saveMean: NativeTensor, saveInvStd: NativeTensor,
+    dx: NativeTensor, dgamma: NativeTensor, dbeta: NativeTensor, eps: number): void;
+
+  // ----- loss and metrics -----
+  /** Mean softmax cross-entropy over the batch (optionally label-smoothed). Adds the batch's mean loss to
+   *  lossAcc[0] (or overwrites it when accumulate is false) and writes dlogits (may be null). No host sync. */
+  softmaxCrossEntropy(logits: NativeTensor, labels: NativeTensor, dlogits: NativeTensor | null, lossAcc: NativeTensor,
+    labelSmoothing: number, accumulate: boolean): void;
+  /** out[i] = argmax_j logits[i, j] (int32). */
+  argmax(logits: NativeTensor, out: NativeTensor): void;
+  /** Adds the number of rows whose argmax equals the label to correct[0] (int32), or overwrites it. */
+  countCorrect(logits: NativeTensor, labels: NativeTensor, correct: NativeTensor, accumulate: boolean): void;
+  /** out[0] (+)= sum of squares of x; NaN/Inf propagate, so this also detects non-finite values. */
+  sumSquares(x: NativeTensor, out: NativeTensor, accumulate: boolean): void;
+  /** Row-wise softmax probabilities. */
+  softmax(logits: NativeTensor, probs: NativeTensor): void;
+
+  // ----- optimizer updates (fused, one pass over a parameter; PyTorch's formulas) -----
+  sgdUpdate(param: NativeTensor, grad: NativeTensor, momentumBuf: NativeTensor | null, p: SgdParams): void;
+  adamUpdate(param: NativeTensor, grad: NativeTensor, expAvg: NativeTensor, expAvgSq: NativeTensor, maxExpAvgSq: NativeTensor | null, p: AdamParams): void;
+  adagradUpdate(param: NativeTensor, grad: NativeTensor, stateSum: NativeTensor, p: AdagradParams): void;
+
+  // ----- data -----
+  /** out[b] = transform(dataset[indices[b]]): gather from a uint8 NCHW dataset, scale, normalize, random
+   *  crop and flip. dataset [N,C,H,W] uint8, indices [B] int32, out [B,C,H,W] float32. */
+  loadBatch(dataset: NativeTensor, indices: NativeTensor, out: NativeTensor, p: BatchParams): void;
+  /** out[b] = labels[indices[b]] as int32 (labels uint8 or int32 [N]). */
+  gatherLabels(labels: NativeTensor, indices: NativeTensor, out: NativeTensor): void;
+}
+
+declare const binding: Binding;
+export default binding;

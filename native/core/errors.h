@@ -1,0 +1,19 @@
+// Exceptions thrown by the native code; native/napi/ maps them to JS errors. Backends never print or exit.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace vgg {
+
+// A caller's mistake in the type of an argument -> TypeError.
+struct TypeErr : std::runtime_error { using std::runtime_error::runtime_error; };
+// A caller's mistake in a value, shape or size -> RangeError.
+struct RangeErr : std::runtime_error { using std::runtime_error::runtime_error; };
+// A failure inside a backend library (oneDNN, CUDA, cuDNN, cuBLAS) -> Error with .op and .call.
+struct BackendErr : std::runtime_error {
+  std::string op, call;
+  BackendErr(std::string op_, std::string call_, const std::string& msg)
+      : std::runtime_error(op_ + ": " + call_ + " failed: " + msg), op(std::move(op_)), call(std::move(call_)) {}
+};
+
+}  // namespace vgg

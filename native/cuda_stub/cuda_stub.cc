@@ -1,0 +1,6 @@
+// Built instead of native/cuda/ when nvcc is absent or VGG_CIFAR_CUDA=OFF.
+#include "core/backend.h"
+
+namespace vgg {
+Backend* cudaBackend() { return nullptr; }
+}  // namespace vgg
