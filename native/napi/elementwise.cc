@@ -20,15 +20,12 @@ static float dropProb(Args& a, size_t i) {
   return (float)p;
 }
 
-// The mask is plain uint8 with x's shape; a blocked x must have no padded channels so that its storage
-// order has exactly numel elements (the mask then follows that order).
-static void checkMask(Args& a, const Tensor& x, const char* xn, const Tensor& mask) {
+// The mask is plain uint8 with x's shape, in logical order whatever x's layout.
+static void checkMask(Args& a, const Tensor& x, const Tensor& mask) {
   a.dtype(mask, "mask", DType::u8);
   a.plain(mask, "mask");
   a.sameDevice({&x, &mask});
   a.shapeIs(mask, "mask", x.shape);
-  if (physicalNumel(x.shape, x.layout) != x.numel())
-    a.rangeError(fmt("%s %s has padded channel blocks; use a plain layout for dropout", xn, x.describe().c_str()));
 }
 
 static Napi::Value reluForward(const Napi::CallbackInfo& info) {
@@ -64,7 +61,7 @@ static Napi::Value dropoutForward(const Napi::CallbackInfo& info) {
   uint64_t seed = (uint64_t)seedArg(a, 4);
   a.dtype(x, "x", DType::f32);
   floatLike(a, x, "x", y, "y");
-  checkMask(a, x, "x", mask);
+  checkMask(a, x, mask);
   if (x.numel()) backendFor(x.device).dropoutForward(x, mask, y, p, seed);
   y.touch();
   mask.touch();
@@ -79,7 +76,7 @@ static Napi::Value dropoutBackward(const Napi::CallbackInfo& info) {
   float p = dropProb(a, 3);
   a.dtype(dy, "dy", DType::f32);
   floatLike(a, dy, "dy", dx, "dx");
-  checkMask(a, dy, "dy", mask);
+  checkMask(a, dy, mask);
   if (dy.numel()) backendFor(dy.device).dropoutBackward(dy, mask, dx, p);
   dx.touch();
   return info.Env().Undefined();
