@@ -17,12 +17,18 @@ export function crossEntropyRef(x: ArrayLike<number>, labels: ArrayLike<number>,
   const p = softmaxRef(x, N, C);
   const d = new Float64Array(N * C);
   let loss = 0;
-  for (let i = 0; i < N; i++)
+  for (let i = 0; i < N; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, x[i * C + c]);
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.exp(x[i * C + c] - m);
     for (let c = 0; c < C; c++) {
       const t = (c === labels[i] ? 1 - ls : 0) + ls / C;
-      loss -= t * Math.log(p[i * C + c]);
+      const logp = x[i * C + c] - m - Math.log(s); // log-softmax, finite even where p underflows
+      loss -= t * logp;
       d[i * C + c] = (p[i * C + c] - t) / N;
     }
+  }
   return { loss: loss / N, d };
 }
 
