@@ -28,7 +28,9 @@ function padPlane(src: ArrayLike<number>, off: number, H: number, W: number, p: 
   return out;
 }
 
-export function loadBatchRef(dataset: Uint8Array, shape: readonly number[], indices: ArrayLike<number>, o: BatchOpts): Float64Array {
+/** With f32 = true, rounds every step to float32 the way core/augment.h does, for a bit-exact check. */
+export function loadBatchRef(dataset: Uint8Array, shape: readonly number[], indices: ArrayLike<number>, o: BatchOpts, f32 = false): Float64Array {
+  const r = f32 ? Math.fround : (v: number) => v;
   const [, C, H, W] = shape;
   const B = indices.length;
   const out = new Float64Array(B * C * H * W);
@@ -42,7 +44,7 @@ export function loadBatchRef(dataset: Uint8Array, shape: readonly number[], indi
         for (let x = 0; x < W; x++) {
           const xc = cf.flip ? W - 1 - x : x;
           const v = padded[(y + cf.dy) * (W + 2 * p) + xc + cf.dx];
-          out[((b * C + c) * H + y) * W + x] = (v * o.scale - mean) / std;
+          out[((b * C + c) * H + y) * W + x] = r(r(r(v * r(o.scale)) - r(mean)) / r(std));
         }
     }
   }
