@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { native, type Layout } from '../../lib/backend.js';
-import { expectClose, f32, rand, testDevices } from '../helpers/check.js';
+import { dot, expectClose, f32, finiteDiff, rand, testDevices } from '../helpers/check.js';
 import { axpbyRef, dropoutMaskRef, dropoutRef, reluBackwardRef, reluRef } from '../ref/elementwise.js';
 
 const shapes: { shape: number[]; layout: Layout }[] = [
@@ -74,4 +74,11 @@ describe.each(testDevices())('elementwise ops on %s', (device) => {
       for (const t of [x, mask, y, dy, dx, mask2]) t.dispose();
     });
   }
+
+  it('reference backwards of relu and dropout match central finite differences', () => {
+    const x = rand(40, 9), w = rand(40, 10);
+    expectClose(reluBackwardRef(reluRef(x), w), finiteDiff((v) => dot(reluRef(v), w), x), 1e-6, 'relu');
+    const mask = dropoutMaskRef(40, 0.4, 77);
+    expectClose(dropoutRef(w, mask, 0.4), finiteDiff((v) => dot(dropoutRef(v, mask, 0.4), w), x), 1e-6, 'dropout');
+  });
 });
