@@ -130,7 +130,7 @@ export async function downloadCifar10(options: DownloadOptions): Promise<Downloa
       await pipeline(got.res, tap, createWriteStream(tmp, { flags: 'wx' }));
     } catch (e) {
       throw new Cifar10Error('download', `CIFAR-10: download of ${got.url.href} failed after ${received} of ${total} bytes ` +
-        `(${(e as Error).message}); the partial file was deleted`, { cause: e });
+        `(${(e as Error).message === 'aborted' ? 'the server closed the connection early' : (e as Error).message}); the partial file was deleted`, { cause: e });
     }
     const problem = checksumProblem({ size: received, md5: md5.digest('hex'), sha256: sha.digest('hex') }, expected);
     if (problem) {

@@ -16,7 +16,8 @@ const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 
 /** Why an archive entry is refused, or null when it belongs to the official layout. */
 export function entryProblem(path: string, type: string): string | null {
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\')) return 'absolute path';
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'absolute path';
+  if (path.includes('\\')) return 'path with a backslash';
   const parts = path.split('/').filter((s) => s !== '' && s !== '.');
   if (parts.includes('..')) return "path with '..'";
   if (type === 'SymbolicLink') return 'symbolic link';
