@@ -23,7 +23,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, la
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar({
       stream,
-      format: `${label} |{bar}| {percentage}% {done}/{all} MB {rate} MB/s ETA {eta_formatted}`,
+      format: `${label} |{bar}| {percentage}% {done}/{all} MB {rate} MB/s ETA {left}`,
       hideCursor: true,
       clearOnComplete: false,
     }, cliProgress.Presets.shades_classic);
@@ -31,7 +31,8 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, la
     return {
       update(p) {
         const total = p.total ?? Math.max(p.received, 1);
-        const payload = { done: mb(p.received), all: mb(total), rate: mb(p.bytesPerSecond) };
+        const left = p.bytesPerSecond > 0 ? `${Math.max(0, Math.round((total - p.received) / p.bytesPerSecond))}s` : '?';
+        const payload = { done: mb(p.received), all: mb(total), rate: mb(p.bytesPerSecond), left };
         if (!started) { bar.start(total, p.received, payload); started = true; }
         bar.setTotal(total);
         bar.update(p.received, payload);

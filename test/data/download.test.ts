@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cifar10Error, downloadCifar10, prepareCifar10, type ArchiveChecksum, type DownloadProgress } from '../../lib/data/index.js';
+import { Cifar10Error, downloadCifar10, prepareCifar10, terminalProgress, type ArchiveChecksum, type DownloadProgress } from '../../lib/data/index.js';
 import { datasetFiles, officialEntries, tarGz, tempDir } from './fixtures.js';
 
 const root = tempDir('download');
@@ -153,5 +153,29 @@ describe('downloadCifar10', () => {
     expect(got.train!.count).toBe(15);
     expect(Buffer.from(got.test!.images).equals(Buffer.from(data.test.images))).toBe(true);
     expect(existsSync(join(d, 'cifar-10-batches-bin', 'test_batch.bin'))).toBe(true);
+  });
+});
+
+describe('terminalProgress', () => {
+  it('writes plain lines every 10% with bytes and rate when the stream is not a TTY', () => {
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (s: string) => { lines.push(s); return true; } } as unknown as NodeJS.WriteStream;
+    const p = terminalProgress(stream);
+    for (let r = 0; r <= 100; r += 5) p.update({ received: r * 1e6, total: 100e6, bytesPerSecond: 2.5e6 });
+    p.stop();
+    expect(lines.length).toBe(11);
+    expect(lines[0]).toBe('CIFAR-10: 0% 0.0/100.0 MB, 2.5 MB/s\n');
+    expect(lines[10]).toBe('CIFAR-10: 100% 100.0/100.0 MB, 2.5 MB/s\n');
+  });
+
+  it('draws a bar with bytes, rate and time left on a TTY', () => {
+    let out = '';
+    const noop = () => true;
+    const stream = { isTTY: true, columns: 120, write: (s: string) => { out += s; return true; }, cursorTo: noop, clearLine: noop,
+      clearScreenDown: noop, moveCursor: noop, on: noop, removeListener: noop } as unknown as NodeJS.WriteStream;
+    const p = terminalProgress(stream);
+    p.update({ received: 10e6, total: 170e6, bytesPerSecond: 4e6 });
+    p.stop();
+    expect(out).toContain('| 5% 10.0/170.0 MB 4.0 MB/s ETA 40s');
   });
 });
