@@ -130,6 +130,13 @@ export class BatchLoader {
     for (let step = startStep; step < this.batchesPerEpoch; step++) yield this.load(epoch, step);
   }
 
+  /** Batches across epochs without end, starting at (epoch, step): a resumed run continues exactly where
+   *  the interrupted one stopped. Stop iterating when done. */
+  *iterate(start: { epoch?: number; step?: number } = {}): Generator<Batch> {
+    if (this.batchesPerEpoch === 0) throw new RangeError(`BatchLoader: no batches (${this.count} records, batchSize ${this.batchSize}, dropLast)`);
+    for (let epoch = start.epoch ?? 0, step = start.step ?? 0; ; epoch++, step = 0) yield* this.epoch(epoch, step);
+  }
+
   /** Frees the batch tensors (not the dataset). */
   dispose(): void {
     for (const s of [this.full, this.partial]) {

@@ -59,6 +59,23 @@ describe('BatchLoader order', () => {
     expect(Array.from(e.order(7))).toEqual(Array.from({ length: N }, (_, i) => i));
   });
 
+  it('a run resumed at (epoch, step) sees the same batches as an uninterrupted one', () => {
+    const a = make(trainBatches(dev, { batchSize: 30, seed: 5 }));
+    const whole: string[] = [];
+    for (const x of a.iterate()) {
+      whole.push(`${x.epoch}/${x.step}:${Array.from(toInt32(x.labels)).join(',')}:${a.params(x.epoch, x.step).seed}`);
+      if (whole.length === 10) break;
+    }
+    const r = make(trainBatches(dev, { batchSize: 30, seed: 5 }));
+    const resumed: string[] = [];
+    for (const x of r.iterate({ epoch: 1, step: 2 })) {
+      resumed.push(`${x.epoch}/${x.step}:${Array.from(toInt32(x.labels)).join(',')}:${r.params(x.epoch, x.step).seed}`);
+      if (resumed.length === 4) break;
+    }
+    expect(whole[6].startsWith('1/2:')).toBe(true);
+    expect(resumed).toEqual(whole.slice(6, 10));
+  });
+
   it('augmentation seeds depend on (seed, epoch, step) only', () => {
     const a = make(trainBatches(dev, { batchSize: 10, seed: 3 }));
     const p = a.params(2, 5);
