@@ -13,9 +13,11 @@ import { requireFiles } from './reader.js';
 const REQUIRED_FILES: readonly string[] = [...TRAIN_FILES, ...TEST_FILES, META_FILE];
 const ALLOWED_FILES = new Set<string>([...REQUIRED_FILES, ...OPTIONAL_FILES]);
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+/** No file of the layout comes near this (a batch is 30,730,000 bytes): a larger entry would only fill the disk. */
+export const MAX_ENTRY_BYTES = 64 * 2 ** 20;
 
 /** Why an archive entry is refused, or null when it belongs to the official layout. */
-export function entryProblem(path: string, type: string): string | null {
+export function entryProblem(path: string, type: string, size = 0): string | null {
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'absolute path';
   if (path.includes('\\')) return 'path with a backslash';
   const parts = path.split('/').filter((s) => s !== '' && s !== '.');
@@ -25,6 +27,7 @@ export function entryProblem(path: string, type: string): string | null {
   if (type === 'Directory') return parts.length === 1 && parts[0] === BATCHES_DIR ? null : 'folder outside the expected layout';
   if (!FILE_TYPES.has(type)) return `entry of type ${type}`;
   if (parts.length !== 2 || parts[0] !== BATCHES_DIR || !ALLOWED_FILES.has(parts[1])) return 'file outside the expected layout';
+  if (size > MAX_ENTRY_BYTES) return `file of ${size} bytes, more than any file of the layout`;
   return null;
 }
 
@@ -47,7 +50,7 @@ export async function extractCifar10Archive(archive: string, destDir: string): P
         preserveOwner: false,
         filter: (path, entry) => {
           const type = 'type' in entry ? String(entry.type) : 'File';
-          const problem = entryProblem(path, type);
+          const problem = entryProblem(path, type, 'size' in entry ? Number(entry.size) : 0);
           if (problem) refused.push(`${JSON.stringify(path)} (${problem})`);
           return problem === null && refused.length === 0;
         },

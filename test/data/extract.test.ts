@@ -72,5 +72,7 @@ describe('extractCifar10Archive', () => {
     expect(entryProblem('C:/x', 'File')).toBe('absolute path');
     expect(entryProblem('cifar-10-batches-bin\\..\\x', 'File')).toBe('path with a backslash');
     expect(entryProblem('cifar-10-batches-bin/fifo', 'FIFO')).toBe('entry of type FIFO');
+    expect(entryProblem('cifar-10-batches-bin/data_batch_1.bin', 'File', 30_730_000)).toBeNull();
+    expect(entryProblem('cifar-10-batches-bin/data_batch_1.bin', 'File', 2 ** 40)).toBe(`file of ${2 ** 40} bytes, more than any file of the layout`);
   });
 });
