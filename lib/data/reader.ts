@@ -39,9 +39,9 @@ export async function readClassNames(dir: string): Promise<string[]> {
 /** Number of records in a batch file of `bytes` bytes, or a descriptive error. */
 export function recordCount(path: string, bytes: number): number {
   if (bytes === 0 || bytes % RECORD_BYTES !== 0) {
-    const would = bytes / RECORD_BYTES;
-    throw new Cifar10Error('malformed', `CIFAR-10: ${path} has ${bytes} bytes, which is ${Number.isInteger(would) ? would : would.toFixed(3)} ` +
-      `records of ${RECORD_BYTES} bytes (1 label + ${IMAGE_BYTES} pixels); a batch file must hold a whole, non-zero number of records`);
+    const whole = Math.floor(bytes / RECORD_BYTES);
+    throw new Cifar10Error('malformed', `CIFAR-10: ${path} has ${bytes} bytes, which would be ${whole} records of ${RECORD_BYTES} bytes ` +
+      `(1 label + ${IMAGE_BYTES} pixels) and ${bytes % RECORD_BYTES} bytes over; a batch file must hold a whole, non-zero number of records`);
   }
   return bytes / RECORD_BYTES;
 }

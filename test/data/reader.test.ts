@@ -55,8 +55,10 @@ describe('readCifar10', () => {
     truncateSync(join(dir, 'data_batch_3.bin'), 7 * 3073 - 5);
     const err = await readCifar10(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Cifar10Error);
-    expect((err as Error).message).toBe(`CIFAR-10: ${join(dir, 'data_batch_3.bin')} has 21506 bytes, which is 6.998 records ` +
-      'of 3073 bytes (1 label + 3072 pixels); a batch file must hold a whole, non-zero number of records');
+    expect((err as Error).message).toBe(`CIFAR-10: ${join(dir, 'data_batch_3.bin')} has 21506 bytes, which would be 6 records ` +
+      'of 3073 bytes (1 label + 3072 pixels) and 3068 bytes over; a batch file must hold a whole, non-zero number of records');
+    truncateSync(join(dir, 'data_batch_3.bin'), 0);
+    await expect(readCifar10(dir)).rejects.toThrow('has 0 bytes, which would be 0 records of 3073 bytes');
   });
 
   it('names the file and record index of a label outside 0-9', async () => {
