@@ -156,7 +156,7 @@ export function readSafetensors(path: string): SafetensorsContents {
   try {
     const size = fstatSync(fd).size;
     const first8 = new Uint8Array(8);
-    readExactly(fd, first8, 0, path);
+    if (size >= 8) readExactly(fd, first8, 0, path);
     const n = readHeaderLength(path, first8, size);
     const header = new Uint8Array(n);
     readExactly(fd, header, 8, path);
