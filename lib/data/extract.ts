@@ -43,9 +43,12 @@ export async function extractCifar10Archive(archive: string, destDir: string): P
   try {
     const refused: string[] = [];
     try {
-      await tar.x({
+      // Synchronous on purpose: the async extractor rejects on the first bad entry while writes of
+      // earlier entries are still pending, and those recreate the temp folder after it was removed.
+      tar.x({
         file: archive,
         cwd: tmp,
+        sync: true,
         strict: true,
         preserveOwner: false,
         filter: (path, entry) => {

@@ -19,6 +19,9 @@ export const NUM_CLASSES = 10;
 export const IMAGE_BYTES = CHANNELS * HEIGHT * WIDTH;
 /** One label byte followed by the image. */
 export const RECORD_BYTES = 1 + IMAGE_BYTES;
+/** Largest batch file read: an official batch is 30,730,000 bytes. Bounds the memory a damaged or hostile
+ *  file (e.g. a sparse one of terabytes) can make the reader allocate. */
+export const MAX_BATCH_FILE_BYTES = 64 * 2 ** 20;
 
 /** The University of Toronto address of the official archive. */
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';

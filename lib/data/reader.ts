@@ -4,7 +4,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Cifar10Error } from './errors.js';
-import { IMAGE_BYTES, META_FILE, NUM_CLASSES, RECORD_BYTES, splitFiles, type SplitName } from './layout.js';
+import { IMAGE_BYTES, MAX_BATCH_FILE_BYTES, META_FILE, NUM_CLASSES, RECORD_BYTES, splitFiles, type SplitName } from './layout.js';
 
 /** One split held on the host: images [count, 3, 32, 32] uint8 in the file's planar RGB order, labels [count]. */
 export interface Cifar10Split {
@@ -29,6 +29,9 @@ export async function requireFiles(dir: string, names: readonly string[]): Promi
 export async function readClassNames(dir: string): Promise<string[]> {
   await requireFiles(dir, [META_FILE]);
   const path = join(dir, META_FILE);
+  // The official file holds 61 bytes; a huge one is not a list of class names (and would fill memory).
+  const size = (await stat(path)).size;
+  if (size > 2 ** 16) throw new Cifar10Error('malformed', `CIFAR-10: ${path} has ${size} bytes; a list of ${NUM_CLASSES} class names is far shorter`);
   const names = (await readFile(path, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length !== NUM_CLASSES) {
     throw new Cifar10Error('malformed', `CIFAR-10: ${path} lists ${names.length} class names, expected ${NUM_CLASSES}`);
@@ -38,6 +41,10 @@ export async function readClassNames(dir: string): Promise<string[]> {
 
 /** Number of records in a batch file of `bytes` bytes, or a descriptive error. */
 export function recordCount(path: string, bytes: number): number {
+  if (bytes > MAX_BATCH_FILE_BYTES) {
+    throw new Cifar10Error('malformed', `CIFAR-10: ${path} has ${bytes} bytes, more than the ${MAX_BATCH_FILE_BYTES} a batch file may hold ` +
+      `(an official batch is ${10_000 * RECORD_BYTES} bytes); it is not a CIFAR-10 batch file`);
+  }
   if (bytes === 0 || bytes % RECORD_BYTES !== 0) {
     const whole = Math.floor(bytes / RECORD_BYTES);
     throw new Cifar10Error('malformed', `CIFAR-10: ${path} has ${bytes} bytes, which would be ${whole} records of ${RECORD_BYTES} bytes ` +
