@@ -93,7 +93,8 @@ std::vector<int64_t> Args::shape(size_t i, const char* name) {
     Napi::Value v = a.Get(k);
     if (!v.IsNumber()) typeError(fmt("%s[%u] must be a number, got %s", name, k, jsTypeName(v)));
     double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= 0) || d != std::floor(d) || d > 1e12) rangeError(fmt("%s[%u] must be a non-negative integer, got %g", name, k, d));
+    if (!(d >= 0) || !std::isfinite(d) || d != std::floor(d)) rangeError(fmt("%s[%u] must be a non-negative integer, got %g", name, k, d));
+    if (d > 1e12) rangeError(fmt("%s[%u] = %.0f is larger than the 1e12 a dimension may be", name, k, d));
     s.push_back((int64_t)d);
     total *= std::max<int64_t>((int64_t)d, 1);
     if (total > kMaxElements) rangeError(fmt("%s has more than 2^40 elements", name));

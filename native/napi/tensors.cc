@@ -36,8 +36,14 @@ static Layout optionalLayout(Args& a, size_t i, Device d, DType t, const std::ve
   return l;
 }
 
-static Tensor allocate(Device d, const std::vector<int64_t>& shape, DType t, Layout l) {
-  Backend& be = backendFor(d);
+static Tensor allocate(Args& a, Device d, const std::vector<int64_t>& shape, DType t, Layout l) {
+  Backend* found = nullptr;
+  try {
+    found = &backendFor(d);  // throws when the backend is not compiled in or cannot run
+  } catch (const RangeErr& e) {
+    a.rangeError(e.what());
+  }
+  Backend& be = *found;
   Tensor x;
   x.shape = shape;
   x.dtype = t;
@@ -45,7 +51,11 @@ static Tensor allocate(Device d, const std::vector<int64_t>& shape, DType t, Lay
   x.layout = l;
   auto st = std::make_shared<Storage>();
   st->bytes = std::max<size_t>(x.bytes(), 1);
-  st->ptr = be.allocate(st->bytes);
+  try {
+    st->ptr = be.allocate(st->bytes);
+  } catch (const RangeErr& e) {
+    a.rangeError(fmt("%s for %s %s", e.what(), dtypeName(t), shapeString(shape).c_str()));
+  }
   st->backend = &be;
   x.storage = st;
   return x;
@@ -57,7 +67,7 @@ static Napi::Value empty(const Napi::CallbackInfo& info) {
   std::vector<int64_t> shape = a.shape(1, "shape");
   DType t = dtypeArg(a, 2);
   Layout l = optionalLayout(a, 3, d, t, shape);
-  return wrapTensor(info.Env(), allocate(d, shape, t, l));
+  return wrapTensor(info.Env(), allocate(a, d, shape, t, l));
 }
 
 // The dtype a typed array holds; Uint16Array carries bfloat16/float16 bits.
@@ -102,7 +112,7 @@ static Napi::Value fromArray(const Napi::CallbackInfo& info) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
   Napi::TypedArray arr = hostArray(a, 2, t, n);
-  Tensor x = allocate(d, shape, t, l);
+  Tensor x = allocate(a, d, shape, t, l);
   backendFor(d).upload(x, arrayBytes(arr));
   return wrapTensor(info.Env(), x);
 }
