@@ -163,13 +163,22 @@ export function readSafetensors(path: string): SafetensorsContents {
     const { entries, metadata } = parseHeader(path, header, size - 8 - n);
     const tensors = new Map<string, HostTensor>();
     for (const e of entries) {
-      const buf = new ArrayBuffer(e.end - e.begin);
+      const buf = allocateFor(path, e);
       readExactly(fd, new Uint8Array(buf), 8 + n + e.begin, path);
       tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: DTYPES[e.dtype].make(buf, (e.end - e.begin) / DTYPES[e.dtype].bytes) });
     }
     return { tensors, metadata };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The buffer of one tensor; a size the process cannot hold (a damaged or sparse file) is a clear error. */
+function allocateFor(path: string, e: Entry): ArrayBuffer {
+  try {
+    return new ArrayBuffer(e.end - e.begin);
+  } catch {
+    throw new SafetensorsError(path, `tensor '${e.name}' claims ${e.end - e.begin} bytes, more than this process can allocate`);
   }
 }
 
