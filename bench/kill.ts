@@ -54,7 +54,7 @@ export function runCli(args: string[], kill?: { afterMs: number; onWrite: boolea
         timer = setTimeout(() => killNow(false), kill.afterMs);
         if (kill.onWrite) {
           mkdirSync(kill.out, { recursive: true });
-          watcher = watch(kill.out, (_e, f) => { if (f && String(f).endsWith('.tmp')) killNow(true); });
+          watcher = watch(kill.out, (_e, f) => { if (f && /\.safetensors\..*\.tmp$/.test(String(f))) killNow(true); });
         }
       }
     });
@@ -100,61 +100,72 @@ const maxDiff = (a: Checkpoint, b: Checkpoint): number => {
   return m;
 };
 
-/** `kills` SIGKILLs of a training run of `epochs` tiny epochs (4 steps each), then a run to the end. */
-export async function killCampaign(kills: number, seed: number, epochs = 8): Promise<KillReport> {
+/** `kills` SIGKILLs of training runs of `epochs` tiny epochs (25 steps each); each run is resumed from
+ *  the newest checkpoint until one completes, whose weights must equal the uninterrupted run's. */
+export async function killCampaign(kills: number, seed: number, epochs = 6): Promise<KillReport> {
   const t0 = performance.now();
   const root = mkdtempSync(join(tmpdir(), 'vgg-cifar-kill-'));
-  const data = writeTinyDataset(join(root, 'data'), 16);
-  const steps = 4;
+  const steps = 25;
+  const data = writeTinyDataset(join(root, 'data'), Math.ceil((16 * steps) / 5));
   const args = (out: string, resume?: string) => ['train', '--data', data, '--out', out, '--model', 'vgg11', '--width-divisor', '8', '--bn',
     '--optimizer', 'sgd', '--lr', '0.05', '--momentum', '0.9', '--batch-size', '16', '--limit', String(16 * steps), '--no-eval',
     '--save-every', '1', '--epochs', String(epochs), '--threads', '1', '--seed', '5', '--augment', '--no-progress', ...(resume ? ['--resume', resume] : [])];
   const straightOut = join(root, 'straight');
+  const started = performance.now();
   const straight = await runCli(args(straightOut));
   if (straight.code !== 0) throw new Error(`the uninterrupted run failed: ${straight.stderr}`);
+  const window = performance.now() - started; // kill moments are drawn over a whole run, start-up included
   const reference = loadCheckpoint(join(straightOut, `cifar10_epoch_${epochs}.safetensors`));
-  const keys = [...reference.model.keys()].length;
+  const keys = reference.model.size;
 
   const rng = new Rng(seed);
-  const out = join(root, 'killed');
-  const rep: KillReport = { kills: 0, duringWrite: 0, newest: [], problems: [], tempFilesLeft: 0, maxDiff: NaN, seconds: 0 };
-  let resume: string | undefined;
-  for (let k = 0; k < kills; k++) {
-    const onWrite = rng.nextInt(3) === 0;
-    const r = await runCli(args(out, resume), { afterMs: 50 + rng.nextInt(900), onWrite, out });
-    if (r.signal !== 'SIGKILL') {
-      // finished (or failed) before the kill: only acceptable when it completed
-      if (r.code !== 0) rep.problems.push(`run ${k} failed: ${r.stderr.slice(-400)}`);
-      continue;
+  const rep: KillReport = { kills: 0, duringWrite: 0, newest: [], problems: [], tempFilesLeft: 0, maxDiff: 0, seconds: 0 };
+  const finish = (out: string, r: RunResult) => {
+    if (r.code !== 0) {
+      rep.problems.push(`a run failed: ${r.stderr.slice(-400)}`);
+      return;
     }
-    rep.kills++;
-    if (r.killedDuringWrite) rep.duringWrite++;
-    const cks = checkpointsIn(out);
-    const newest = cks.at(-1);
-    rep.newest.push(newest?.epoch ?? 0);
-    for (const s of r.saved) if (!existsSync(s)) rep.problems.push(`kill ${k}: ${s} was announced as saved but is missing`);
-    for (const c of cks) {
-      try {
-        const ck = loadCheckpoint(c.path);
-        if (ck.epoch !== c.epoch || ck.step !== c.epoch * steps || ck.model.size !== keys || !ck.optimizer) {
-          rep.problems.push(`kill ${k}: ${c.path} is incomplete (epoch ${ck.epoch}, step ${ck.step}, ${ck.model.size} of ${keys} tensors)`);
-        }
-      } catch (e) {
-        rep.problems.push(`kill ${k}: ${c.path} does not load: ${(e as Error).message}`);
+    rep.maxDiff = Math.max(rep.maxDiff, maxDiff(reference, loadCheckpoint(join(out, `cifar10_epoch_${epochs}.safetensors`))));
+    rep.tempFilesLeft += readdirSync(out).filter((f) => f.endsWith('.tmp')).length;
+  };
+  // Rounds of: kill, check, resume, ... until a run completes (then compare with the uninterrupted run).
+  for (let round = 0; rep.kills < kills && round < kills * 3; round++) {
+    const out = join(root, `killed-${round}`);
+    let resume: string | undefined;
+    for (;;) {
+      const done = checkpointsIn(out).at(-1)?.epoch ?? 0;
+      // a moment anywhere in what is left of the run
+      const afterMs = rng.nextInt(Math.max(1, Math.round(window * Math.max(0.3, (epochs - done) / epochs))));
+      const r = await runCli(args(out, resume), rep.kills < kills ? { afterMs, onWrite: rng.nextInt(3) === 0, out } : undefined);
+      if (r.signal !== 'SIGKILL') {
+        finish(out, r);
+        break;
       }
+      const k = rep.kills++;
+      if (r.killedDuringWrite) rep.duringWrite++;
+      const cks = checkpointsIn(out);
+      const newest = cks.at(-1);
+      rep.newest.push(newest?.epoch ?? 0);
+      for (const saved of r.saved) if (!existsSync(saved)) rep.problems.push(`kill ${k}: ${saved} was announced as saved but is missing`);
+      if ((newest?.epoch ?? 0) < done) rep.problems.push(`kill ${k}: the newest checkpoint went back from epoch ${done} to ${newest?.epoch}`);
+      for (const c of cks) {
+        try {
+          const ck = loadCheckpoint(c.path);
+          if (ck.epoch !== c.epoch || ck.step !== c.epoch * steps || ck.model.size !== keys || !ck.optimizer) {
+            rep.problems.push(`kill ${k}: ${c.path} is incomplete (epoch ${ck.epoch}, step ${ck.step}, ${ck.model.size} of ${keys} tensors)`);
+          }
+        } catch (e) {
+          rep.problems.push(`kill ${k}: ${c.path} does not load: ${(e as Error).message}`);
+        }
+      }
+      const stray = readdirSync(out).filter((f) => !f.startsWith('.') && !/^cifar10_epoch_\d+\.safetensors$/.test(f));
+      if (stray.length) rep.problems.push(`kill ${k}: files that look like results: ${stray.join(', ')}`);
+      if (resume && r.stdout.includes('vgg-cifar: training') && !r.stdout.includes(`resumed from ${resume}: ${done} epochs and 0 steps`)) {
+        rep.problems.push(`kill ${k}: the run did not say it resumed from ${resume}: ${r.stdout.slice(0, 300)}`);
+      }
+      resume = newest?.path;
     }
-    const stray = readdirSync(out).filter((f) => !f.startsWith('.') && !/^cifar10_epoch_\d+\.safetensors$/.test(f));
-    if (stray.length) rep.problems.push(`kill ${k}: files that look like results: ${stray.join(', ')}`);
-    if (resume && newest && !r.stdout.includes(`resumed from ${resume}: ${/_(\d+)\./.exec(resume)![1]} epochs and 0 steps`)) {
-      rep.problems.push(`kill ${k}: the run did not say it resumed from ${resume}: ${r.stdout.slice(0, 300)}`);
-    }
-    resume = newest?.path;
-    if (newest?.epoch === epochs) break;
   }
-  rep.tempFilesLeft = readdirSync(out).filter((f) => f.endsWith('.tmp')).length;
-  const last = await runCli(args(out, resume));
-  if (last.code !== 0) rep.problems.push(`the final resumed run failed: ${last.stderr.slice(-400)}`);
-  else rep.maxDiff = maxDiff(reference, loadCheckpoint(join(out, `cifar10_epoch_${epochs}.safetensors`)));
   rep.seconds = (performance.now() - t0) / 1000;
   return rep;
 }

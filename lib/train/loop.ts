@@ -1,7 +1,7 @@
 // The training loop (runs inside the worker thread of train(), or directly): data on the device,
 // model and optimizer built once, one synchronous step per batch, host reads only every `display`
 // steps, evaluation on the TEST split after each epoch, atomic checkpoints, stall detection.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { backends, native, resolveDevice } from '../backend.js';
 import { prepareCifar10 } from '../data/prepare.js';
@@ -10,13 +10,14 @@ import { BatchLoader } from '../data/batches.js';
 import { vgg, type Vgg } from '../models/vgg.js';
 import { initialize } from '../nn/init.js';
 import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
-import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
+import { ensureWritableFolder, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
 import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
 import { evaluateSplit } from './evaluate.js';
 import { StallDetector } from './stall.js';
 import { reluZeroFractions } from './activity.js';
+import { findNonFinite } from './nonfinite.js';
 import type { TrainOptions } from './options.js';
 import type { CheckpointEvent, EpochEvent, ProgressEvent, TrainHistory, TrainHooks, WarningEvent } from './events.js';
 
@@ -98,7 +99,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     steps: [], epochs: [], checkpoints: [], warnings: [], aborted: false, stoppedOnNonFinite: false, seconds: 0,
   };
   hooks.onInfo?.(history.info);
-  mkdirSync(o.out, { recursive: true });
+  ensureWritableFolder(o.out); // a read-only or unwritable --out fails now, not after the first epoch
   const metricsLog = o.log ? resolve(o.log) : null;
   const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
   const warn = (w: WarningEvent) => { history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
@@ -107,10 +108,16 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const save = (reason: CheckpointEvent['reason']) => {
     const name = reason === 'scheduled' || reason === 'final' ? `cifar10_epoch_${st.epoch}.safetensors` : `cifar10_interrupted.safetensors`;
     const path = join(o.out, name);
-    saveCheckpoint(path, {
-      model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed },
-      extra: { options: { ...o, resume: null }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
-    });
+    try {
+      saveCheckpoint(path, {
+        model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed },
+        extra: { options: { ...o, resume: null }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
+      });
+    } catch (e) {
+      // Say where the last good state is (disk full, folder gone read-only): the run stops here.
+      const last = history.checkpoints.at(-1)?.path ?? o.resume;
+      throw new Error(`${(e as Error).message}${last ? `; the last good checkpoint is ${last}` : ''}`, { cause: e });
+    }
     const e: CheckpointEvent = { epoch: st.epoch, step: st.globalStep, path, reason };
     history.checkpoints.push(e);
     hooks.onCheckpoint?.(e);
@@ -168,6 +175,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
           if ((st.stepInEpoch - 1) % o.display === 0) log(`Epoch ${st.epoch + 1} ${seen} / ${samplesPerEpoch} Loss ${r.loss}`);
           if (!finite(r.loss)) {
             warn({ kind: 'non-finite', message: `the training loss became ${r.loss} at step ${st.globalStep} (epoch ${st.epoch + 1}); ` +
+              `${findNonFinite(model).message}; ` +
               `the weights since the last checkpoint are not trusted${history.checkpoints.length ? `: ${history.checkpoints.at(-1)!.path} holds the last good state` : ''}. ` +
               'Lower --lr or use --bn.' });
             if (o.stopOnNonFinite) {
