@@ -4,13 +4,16 @@
 // the run announced is missing, and resumes from the newest. The last run goes to the end; its weights
 // must equal those of a run never interrupted (resume is exact), so no work before a checkpoint is lost.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/backend.js';
 import { IMAGE_BYTES, META_FILE, RECORD_BYTES, TEST_FILES, TRAIN_FILES } from '../lib/data/layout.js';
 import { Rng } from '../lib/data/rng.js';
 import { loadCheckpoint, type Checkpoint } from '../lib/nn/checkpoint.js';
+
+/** What lib/report writes next to the checkpoints after every epoch. */
+const REPORT_FILES = ['run.json', 'report.html', 'feature-maps.png'];
 
 export const CLI = () => join(packageRoot(), 'dist', 'lib', 'cli', 'main.js');
 
@@ -158,8 +161,16 @@ export async function killCampaign(kills: number, seed: number, epochs = 6): Pro
           rep.problems.push(`kill ${k}: ${c.path} does not load: ${(e as Error).message}`);
         }
       }
-      const stray = readdirSync(out).filter((f) => !f.startsWith('.') && !/^cifar10_epoch_\d+\.safetensors$/.test(f));
-      if (stray.length) rep.problems.push(`kill ${k}: files that look like results: ${stray.join(', ')}`);
+      const stray = readdirSync(out).filter((f) => !f.startsWith('.') && !/^cifar10_epoch_\d+\.safetensors$/.test(f) && !REPORT_FILES.includes(f));
+      if (stray.length) rep.problems.push(`kill ${k}: unexpected files: ${stray.join(', ')}`);
+      // the report files next to the checkpoints are written atomically too: never half a JSON
+      if (existsSync(join(out, 'run.json'))) {
+        try {
+          JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+        } catch (e) {
+          rep.problems.push(`kill ${k}: run.json is not valid JSON: ${(e as Error).message}`);
+        }
+      }
       if (resume && r.stdout.includes('vgg-cifar: training') && !r.stdout.includes(`resumed from ${resume}: ${done} epochs and 0 steps`)) {
         rep.problems.push(`kill ${k}: the run did not say it resumed from ${resume}: ${r.stdout.slice(0, 300)}`);
       }

@@ -1,7 +1,7 @@
 // Soak: trains a small VGG for 10,000 steps on the CPU through the real loop (runTraining, checkpoints
 // included) and samples resident memory and the addon's live bytes every 500 steps. A leak of a few
 // bytes per step shows up as a steady climb; the pass mark is < 1% growth after warm-up.
-// Usage: node --expose-gc dist/bench/soak.js [--steps N] [--every N] [--batch N] [--json FILE]
+// Usage: node --expose-gc dist/bench/soak.js [--steps N] [--every N] [--warmup N] [--batch N] [--epoch-steps N] [--save-every N] [--json FILE]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ function writeData(dir: string, perFile: number): void {
 
 export async function soak(steps: number, every: number, batch: number): Promise<Sample[]> {
   const dir = mkdtempSync(join(tmpdir(), 'vgg-cifar-soak-'));
-  const stepsPerEpoch = 50;
+  const stepsPerEpoch = flag('epoch-steps', 50);
   writeData(join(dir, 'data'), Math.ceil((stepsPerEpoch * batch) / 5));
   const gc = (globalThis as { gc?: () => void }).gc;
   const samples: Sample[] = [];

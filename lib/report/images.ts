@@ -51,7 +51,8 @@ export function decodeImage(bytes: Uint8Array, file = '<buffer>'): RgbaImage {
       if (!j.width || !j.height) throw new Error('no image data');
       return { width: j.width, height: j.height, data: j.data };
     } catch (e) {
-      throw new ImageFileError(file, `not a readable JPEG image (${(e as Error).message})`);
+      // jpeg-js fails on some damaged files with its own TypeErrors ("Cannot read properties of undefined"): say what it means
+      throw new ImageFileError(file, `not a readable JPEG image (${e instanceof TypeError ? 'damaged or truncated JPEG data' : (e as Error).message})`);
     }
   }
   throw new ImageFileError(file, 'not a PNG or JPEG image (unrecognized file header)');

@@ -1,11 +1,12 @@
 // The short CI version of `npm run fuzz`: seeded malformed inputs to every parser of user files. Each must
 // end in the parser's own error with a clear message, or in a result an independent decode agrees with;
-// none may crash, hang, or allocate without bound. The long version (>= 10,000 per parser) is bench/fuzz.ts.
+// none may crash, hang, or allocate without bound. The long version (>= 10,000 per parser) is bench/fuzz.ts
+// (`npm run fuzz`).
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fuzzCifarReader, fuzzExtractor, fuzzSafetensors } from '../../bench/fuzz-targets.js';
+import { fuzzCifarReader, fuzzExtractor, fuzzImageLoader, fuzzSafetensors } from '../../bench/fuzz-targets.js';
 import { parseSafetensors, readSafetensors, SafetensorsError } from '../../lib/nn/safetensors.js';
 import type { FuzzReport } from '../../bench/fuzz-mutate.js';
 
@@ -32,6 +33,10 @@ describe('fuzzing the parsers of user files (CI size)', () => {
 
   it('archive extractor: 400 mutated archives (gzip and tar level, hostile headers); a refused archive leaves nothing behind', async () => {
     expectClean(await fuzzExtractor(400, 13, tmp), 400);
+  });
+
+  it('image loader behind predict: 400 mutated PNG and JPEG files (bit flips, truncations, lying dimensions)', async () => {
+    expectClean(await fuzzImageLoader(400, 14, tmp), 400);
   });
 
   it('a safetensors header claiming 1 TB is refused before any allocation, in memory and on disk', () => {
