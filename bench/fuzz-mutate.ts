@@ -147,7 +147,7 @@ export async function campaign(parser: string, count: number, boundMs: number,
       const why = expected(e);
       if (why === null) {
         r.refused++;
-        const key = String((e as Error).message).replace(/\/[^\s:]*\//g, '/…/').replace(/(?<![-A-Za-z])\d+/g, 'N').slice(0, 110);
+        const key = String((e as Error).message).replace(/\/[^\s:]*\//g, '/…/').replace(/(?<![-\w])\d+/g, 'N').slice(0, 110);
         messages.set(key, (messages.get(key) ?? 0) + 1);
       } else if (r.failures.length < 50) {
         r.failures.push(`#${i} (${input.how}): ${why}`);

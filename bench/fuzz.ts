@@ -9,7 +9,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/backend.js';
 import type { FuzzReport } from './fuzz-mutate.js';
-import { fuzzCifarReader, fuzzExtractor, fuzzImageLoader, fuzzSafetensors } from './fuzz-targets.js';
+import { fuzzCifarReader, fuzzExtractor, fuzzSafetensors } from './fuzz-targets.js';
+import { fuzzImageLoader } from './fuzz-images.js';
 import { killCampaign } from './kill.js';
 
 const arg = (name: string, def: string) => {

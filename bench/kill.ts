@@ -175,6 +175,11 @@ export async function killCampaign(kills: number, seed: number, epochs = 6): Pro
         rep.problems.push(`kill ${k}: the run did not say it resumed from ${resume}: ${r.stdout.slice(0, 300)}`);
       }
       resume = newest?.path;
+      if (newest?.epoch === epochs) {
+        // killed after the last checkpoint: nothing is left to interrupt in this round
+        rep.maxDiff = Math.max(rep.maxDiff, maxDiff(reference, loadCheckpoint(newest.path)));
+        break;
+      }
     }
   }
   rep.seconds = (performance.now() - t0) / 1000;

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fuzzCifarReader, fuzzExtractor, fuzzImageLoader, fuzzSafetensors } from '../../bench/fuzz-targets.js';
+import { fuzzCifarReader, fuzzExtractor, fuzzSafetensors } from '../../bench/fuzz-targets.js';
+import { fuzzImageLoader } from '../../bench/fuzz-images.js';
 import { parseSafetensors, readSafetensors, SafetensorsError } from '../../lib/nn/safetensors.js';
 import type { FuzzReport } from '../../bench/fuzz-mutate.js';
 
