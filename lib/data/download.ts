@@ -13,6 +13,7 @@ import { Cifar10Error } from './errors.js';
 import { ARCHIVE_NAME, BATCHES_DIR, CIFAR10_ARCHIVE, CIFAR10_URL, URL_ENV, type ArchiveChecksum } from './layout.js';
 import { terminalProgress, type DownloadProgress } from './progress.js';
 import { checksumProblem, verifyFile } from './verify.js';
+import { removeStale } from './stale.js';
 
 export interface DownloadOptions {
   /** Folder that receives cifar-10-binary.tar.gz (created when missing). */
@@ -100,6 +101,7 @@ export async function downloadCifar10(options: DownloadOptions): Promise<Downloa
     throw new Cifar10Error('download', `CIFAR-10: cannot download ${url}: ${err.message}`, { cause: e });
   }
 
+  removeStale(options.dir, /^\.cifar-10-binary\.tar\.gz\.(\d+)\.[0-9a-f]{8}\.part$/); // left by killed downloads
   const tmp = join(options.dir, `.${ARCHIVE_NAME}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
   const md5 = createHash('md5');
   const sha = createHash('sha256');

@@ -9,6 +9,7 @@ import * as tar from 'tar';
 import { Cifar10Error } from './errors.js';
 import { BATCHES_DIR, META_FILE, OPTIONAL_FILES, TEST_FILES, TRAIN_FILES } from './layout.js';
 import { requireFiles } from './reader.js';
+import { removeStale } from './stale.js';
 
 const REQUIRED_FILES: readonly string[] = [...TRAIN_FILES, ...TEST_FILES, META_FILE];
 const ALLOWED_FILES = new Set<string>([...REQUIRED_FILES, ...OPTIONAL_FILES]);
@@ -39,7 +40,8 @@ export async function extractCifar10Archive(archive: string, destDir: string): P
   if (await stat(target).catch(() => null)) {
     throw new Cifar10Error('malformed', `CIFAR-10: ${target} already exists; remove it to extract ${archive} again`);
   }
-  const tmp = await mkdtemp(join(destDir, '.cifar-10-extract-'));
+  removeStale(destDir, /^\.cifar-10-extract-(\d+)-/); // left by killed extractions
+  const tmp = await mkdtemp(join(destDir, `.cifar-10-extract-${process.pid}-`));
   try {
     const refused: string[] = [];
     try {

@@ -69,7 +69,8 @@ describe('an interrupted download', () => {
     await expect(locateCifar10(dir)).rejects.toMatchObject({ code: 'missing' });
     const ok = await downloadCifar10({ dir, url: url + '/fast', checksum, onProgress: false });
     expect(ok.downloaded).toBe(true);
-    expect(readdirSync(dir)).toContain('cifar-10-binary.tar.gz');
+    // the killed download's hidden .part file is gone too
+    expect(readdirSync(dir)).toEqual(['cifar-10-binary.tar.gz']);
   });
 });
 
@@ -99,13 +100,16 @@ describe('an interrupted extraction', () => {
       expect(r.signal, r.stderr).toBe('SIGKILL');
       // either nothing under the dataset's name, or the whole dataset (the rename is the last step)
       const visible = readdirSync(dir).filter((f) => !f.startsWith('.'));
-      if (!visible.includes('cifar-10-batches-bin') && readdirSync(dir).some((f) => f.startsWith('.cifar-10-extract-'))) midway++;
+      const wasMidway = !visible.includes('cifar-10-batches-bin') && readdirSync(dir).some((f) => f.startsWith('.cifar-10-extract-'));
+      if (wasMidway) midway++;
       expect(visible.filter((f) => f !== 'cifar-10-binary.tar.gz').every((f) => f === 'cifar-10-batches-bin')).toBe(true);
       const got = await readCifar10(dir);
       expect(got.train!.count).toBe(4000);
       expect(Buffer.compare(Buffer.from(got.train!.images), Buffer.from(data.train.images))).toBe(0);
       expect(Buffer.compare(Buffer.from(got.test!.labels), Buffer.from(data.test.labels))).toBe(0);
       expect(existsSync(join(dir, 'cifar-10-batches-bin'))).toBe(true);
+      // a re-extraction also removed the killed one's hidden temp folder
+      if (wasMidway) expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
     }
     // the kills did land in the middle of extractions (a hidden temp folder, no dataset folder yet)
     expect(midway).toBeGreaterThanOrEqual(1);
