@@ -121,7 +121,7 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
     if (h.aborted) {
       const last = h.checkpoints.at(-1);
       process.stdout.write(`stopped. Resume with: vgg-cifar train --data ${flags.data} --resume ${last?.path ?? '<checkpoint>'}` +
-        ` (with the same flags)\n`);
+        ' (the checkpoint remembers the other options)\n');
     }
   } finally {
     process.off('SIGINT', onSigint);

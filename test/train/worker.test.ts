@@ -56,3 +56,17 @@ describe('train() in a worker thread', () => {
     await expect(train({ ...base, data: '/nonexistent/cifar', out: tempDir('y') })).rejects.toThrow(/nonexistent/);
   });
 });
+
+describe('--resume options', () => {
+  it('a resumed run keeps the options it was started with unless given again', async () => {
+    const { withResumedOptions } = await import('../../lib/train/resume.js');
+    const out = tempDir('resume-opts');
+    const h = await train({ ...base, out, epochs: 1, optimizer: 'adagrad', lr: 0.02 });
+    const ck = h.checkpoints.at(-1)!.path;
+    const merged = withResumedOptions({ data, resume: ck, epochs: 3 });
+    expect(merged).toMatchObject({ optimizer: 'adagrad', lr: 0.02, model: 'vgg11', widthDivisor: 8, epochs: 3, resume: ck });
+    const h2 = await train({ data, resume: ck, epochs: 2 });
+    expect(h2.info.startEpoch).toBe(1);
+    expect(h2.epochs.map((e) => e.epoch)).toEqual([2]);
+  });
+});
