@@ -155,8 +155,9 @@ static void loadCublas(CudaLibraries& L) {
   void* h = nullptr;
   for (auto& dir : info.searched) {
     for (const char* major : {"13", "12"}) {
-      std::string lt = std::string("libcublasLt.so.") + major, blas = std::string("libcublas.so.") + major;
+      std::string blas = std::string("libcublas.so.") + major;
       if (isFile(ov) && dir + "/" + ov.substr(ov.rfind('/') + 1) == ov) blas = ov.substr(ov.rfind('/') + 1);
+      std::string lt = blas.rfind("libcublas.so", 0) == 0 ? "libcublasLt" + blas.substr(9) : std::string("libcublasLt.so.") + major;
       if (dir != kLoaderPath && !isFile(dir + "/" + blas)) continue;
       // cuBLAS needs cuBLASLt from its own folder (cuDNN 9 needs it too); the loader path finds it alone.
       if (dir != kLoaderPath) openIn(dir, lt, &err);
