@@ -122,13 +122,15 @@ export interface Binding {
   reluForward(x: NativeTensor, y: NativeTensor): void;
   /** dx = dy where y > 0 else 0 (y is the ReLU output; in place allowed: dx may be dy). */
   reluBackward(y: NativeTensor, dy: NativeTensor, dx: NativeTensor): void;
-  /** Inverted dropout: y = x * mask / (1 - p); mask (uint8, same size) is written. */
+  /** Inverted dropout: y = x * mask / (1 - p); mask (uint8, plain, x's shape, in logical NCHW order whatever x's
+   *  layout; drawn from (seed, logical index) so every backend drops the same elements) is written. */
   dropoutForward(x: NativeTensor, mask: NativeTensor, y: NativeTensor, p: number, seed: number): void;
   dropoutBackward(dy: NativeTensor, mask: NativeTensor, dx: NativeTensor, p: number): void;
-  /** y = alpha * x + beta * y */
+  /** y = alpha * x + beta * y (beta = 0: y is not read, BLAS-style). */
   axpby(x: NativeTensor, y: NativeTensor, alpha: number, beta: number): void;
 
   // ----- batch normalization (per channel of NCHW) -----
+  /** Eval mode (training false) reads the running statistics and leaves them and saveMean/saveInvStd untouched. */
   batchNorm2dForward(x: NativeTensor, gamma: NativeTensor, beta: NativeTensor, runningMean: NativeTensor, runningVar: NativeTensor,
     y: NativeTensor, saveMean: NativeTensor, saveInvStd: NativeTensor, p: BatchNormParams): void;
   batchNorm2dBackward(x: NativeTensor, dy: NativeTensor, gamma: NativeTensor, saveMean: NativeTensor, saveInvStd: NativeTensor,

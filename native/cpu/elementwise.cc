@@ -1,9 +1,85 @@
-// TEMPORARY STUB: replaced by the oneDNN / loop implementation.
+// ReLU, inverted dropout and axpby: OpenMP loops over the physical buffer (the napi layer has checked
+// that the tensors share a layout, so element i of one is element i of the others; padding lanes of
+// blocked layouts are computed too, harmlessly).
+#include <algorithm>
+#include "core/elementwise.h"
 #include "cpu/cpu_backend.h"
+
 namespace vgg {
-void CpuBackend::reluForward(const Tensor& x, const Tensor& y) { throw RangeErr("reluForward: not implemented on the cpu yet"); }
-void CpuBackend::reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) { throw RangeErr("reluBackward: not implemented on the cpu yet"); }
-void CpuBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) { throw RangeErr("dropoutForward: not implemented on the cpu yet"); }
-void CpuBackend::dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) { throw RangeErr("dropoutBackward: not implemented on the cpu yet"); }
-void CpuBackend::axpby(const Tensor& x, const Tensor& y, float alpha, float beta) { throw RangeErr("axpby: not implemented on the cpu yet"); }
+
+static const int64_t kParallelMin = 32768;
+
+void CpuBackend::reluForward(const Tensor& x, const Tensor& y) {
+  int64_t n = physicalNumel(x.shape, x.layout);
+  const float* xp = x.as<float>();
+  float* yp = y.as<float>();
+#pragma omp parallel for simd if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) yp[i] = reluValue(xp[i]);
+}
+
+void CpuBackend::reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) {
+  int64_t n = physicalNumel(y.shape, y.layout);
+  const float* yp = y.as<float>();
+  const float* dyp = dy.as<float>();
+  float* dxp = dx.as<float>();
+#pragma omp parallel for simd if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) dxp[i] = reluGrad(yp[i], dyp[i]);
+}
+
+// Dropout's mask is in logical (plain NCHW) order whatever x's layout, and the RNG counter is the
+// logical index, so the same seed drops the same elements on every backend and layout. For a blocked
+// layout, visit (n, channel block, hw, lane) and map to the logical index; padding lanes are skipped.
+template <class F>
+static void forLogical(const Tensor& x, F&& f) {
+  const int blk = layoutBlock(x.layout);
+  if (blk == 1) {
+    const int64_t n = x.numel();
+#pragma omp parallel for if (n > kParallelMin)
+    for (int64_t i = 0; i < n; i++) f(i, i);
+    return;
+  }
+  const int64_t N = x.shape[0], C = x.shape[1], HW = x.shape[2] * x.shape[3], CB = (C + blk - 1) / blk;
+#pragma omp parallel for collapse(2) if (x.numel() > kParallelMin)
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t cb = 0; cb < CB; cb++) {
+      const int lanes = (int)std::min<int64_t>(blk, C - cb * blk);
+      const int64_t phys = (n * CB + cb) * HW * blk;
+      for (int64_t hw = 0; hw < HW; hw++)
+        for (int l = 0; l < lanes; l++) f(phys + hw * blk + l, (n * C + cb * blk + l) * HW + hw);
+    }
+}
+
+void CpuBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) {
+  const float* xp = x.as<float>();
+  uint8_t* mp = mask.as<uint8_t>();
+  float* yp = y.as<float>();
+  const float scale = dropoutScale(p);
+  forLogical(x, [&](int64_t phys, int64_t i) {
+    uint8_t k = dropoutKeep(seed, (uint64_t)i, p);
+    mp[i] = k;
+    yp[phys] = k ? xp[phys] * scale : 0.0f;
+  });
+}
+
+void CpuBackend::dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) {
+  const float* dyp = dy.as<float>();
+  const uint8_t* mp = mask.as<uint8_t>();
+  float* dxp = dx.as<float>();
+  const float scale = dropoutScale(p);
+  forLogical(dy, [&](int64_t phys, int64_t i) { dxp[phys] = mp[i] ? dyp[phys] * scale : 0.0f; });
+}
+
+void CpuBackend::axpby(const Tensor& x, const Tensor& y, float alpha, float beta) {
+  int64_t n = physicalNumel(x.shape, x.layout);
+  const float* xp = x.as<float>();
+  float* yp = y.as<float>();
+  if (beta == 0.0f) {  // BLAS convention: y is not read, so NaN/garbage in y does not survive
+#pragma omp parallel for simd if (n > kParallelMin)
+    for (int64_t i = 0; i < n; i++) yp[i] = alpha * xp[i];
+  } else {
+#pragma omp parallel for simd if (n > kParallelMin)
+    for (int64_t i = 0; i < n; i++) yp[i] = alpha * xp[i] + beta * yp[i];
+  }
+}
+
 }  // namespace vgg
