@@ -1,7 +1,6 @@
 // Batch assembly on the GPU: the dataset lives on the device as uint8; a batch is gathered by index,
-// scaled, normalized, randomly cropped and flipped in one kernel. Crops and flips come from the
-// counter-based RNG of core/rng.h, drawn per image exactly as the CPU backend does.
-#include "core/rng.h"
+// randomly cropped and flipped, scaled and normalized in one kernel.
+#include "core/augment.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/launch.cuh"
 
@@ -19,41 +18,24 @@ struct BatchArgs {
   uint64_t seed;
 };
 
-__device__ int reflectIndex(int i, int n) {
-  if (i < 0) i = -i;
-  if (i >= n) i = 2 * (n - 1) - i;
-  return i;
-}
-
+// One thread per output element; the transform is core/augment.h, shared with the CPU backend, so the
+// batch matches the CPU's bit for bit. Indices live on the device: an out-of-range one turns its sample
+// into NaN (the CPU checks them on the host and throws).
 __global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, float* out, BatchArgs a) {
   int64_t total = (int64_t)a.B * a.C * a.H * a.W;
   VGG_GRID_LOOP(e, total) {
-    int w = (int)(e % a.W), h = (int)(e / a.W % a.H), c = (int)(e / ((int64_t)a.W * a.H) % a.C);
-    int b = (int)(e / ((int64_t)a.W * a.H * a.C));
+    int32_t x = (int32_t)(e % a.W), y = (int32_t)(e / a.W % a.H);
+    int c = (int)(e / ((int64_t)a.W * a.H) % a.C);
+    int64_t b = e / ((int64_t)a.W * a.H * a.C);
     int idx = indices[b];
-    if (idx < 0 || idx >= a.N) {  // a bad index poisons the batch instead of reading out of bounds
+    if (idx < 0 || idx >= a.N) {
       out[e] = NAN;
       continue;
     }
-    // Per image: crop offsets in [0, 2 pad], then a flip of the cropped image (RandomCrop, then
-    // RandomHorizontalFlip, as torchvision composes them).
-    int oy = 0, ox = 0;
-    if (a.pad > 0) {
-      oy = (int)rngBelow(a.seed, 3 * (uint64_t)b, 2 * a.pad + 1);
-      ox = (int)rngBelow(a.seed, 3 * (uint64_t)b + 1, 2 * a.pad + 1);
-    }
-    bool flip = a.flip && rngUniform(a.seed, 3 * (uint64_t)b + 2) < 0.5f;
-    int sy = oy + h - a.pad;
-    int sx = ox + (flip ? a.W - 1 - w : w) - a.pad;
-    float v = 0.0f;
-    if (a.reflect) {
-      sy = reflectIndex(sy, a.H);
-      sx = reflectIndex(sx, a.W);
-    }
-    if (sy >= 0 && sy < a.H && sx >= 0 && sx < a.W) v = (float)data[(((int64_t)idx * a.C + c) * a.H + sy) * a.W + sx];
-    v *= a.scale;
-    if (a.normalize) v = (v - a.mean[c]) / a.std[c];
-    out[e] = v;
+    CropFlip cf = drawCropFlip(a.seed, b, a.pad, a.flip);
+    int32_t sy = sourceRow(y, a.H, a.pad, cf, a.reflect), sx = sourceCol(x, a.W, a.pad, cf, a.reflect);
+    uint8_t v = (sy < 0 || sx < 0) ? 0 : data[(((int64_t)idx * a.C + c) * a.H + sy) * a.W + sx];
+    out[e] = a.normalize ? normalizePixel(v, a.scale, a.mean[c], a.std[c]) : normalizePixel(v, a.scale, 0.0f, 1.0f);
   }
 }
 

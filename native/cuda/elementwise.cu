@@ -1,5 +1,5 @@
 // Elementwise kernels: fill, bias (+ReLU) and its gradient, ReLU, dropout, axpby, layout transposes.
-#include "core/rng.h"
+#include "core/elementwise.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/launch.cuh"
 
@@ -33,7 +33,7 @@ std::string kernelImageProblem() {
 __global__ void biasActKernel(float* y, const float* bias, int64_t n, int64_t channels, int64_t inner, bool relu) {
   VGG_GRID_LOOP(i, n) {
     float v = y[i] + bias[(i / inner) % channels];
-    y[i] = relu ? fmaxf(v, 0.0f) : v;
+    y[i] = relu ? reluValue(v) : v;
   }
 }
 
@@ -66,7 +66,7 @@ void launchBiasGrad(const char* op, const float* dy, float* db, int64_t outer, i
 }
 
 __global__ void reluKernel(const float* x, float* y, int64_t n) {
-  VGG_GRID_LOOP(i, n) y[i] = fmaxf(x[i], 0.0f);
+  VGG_GRID_LOOP(i, n) y[i] = reluValue(x[i]);
 }
 void launchRelu(const char* op, const float* x, float* y, int64_t n, cudaStream_t s) {
   reluKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, n);
@@ -74,13 +74,14 @@ void launchRelu(const char* op, const float* x, float* y, int64_t n, cudaStream_
 }
 
 __global__ void reluBackwardKernel(const float* y, const float* dy, float* dx, int64_t n) {
-  VGG_GRID_LOOP(i, n) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  VGG_GRID_LOOP(i, n) dx[i] = reluGrad(y[i], dy[i]);
 }
 
-// The mask draw is the CPU's (core/rng.h: one counter per element), so both backends drop the same units.
+// The mask draw is the CPU's (core/elementwise.h: the logical index is the RNG counter), so both
+// backends drop the same elements.
 __global__ void dropoutKernel(const float* x, uint8_t* mask, float* y, int64_t n, float p, float scale, uint64_t seed) {
   VGG_GRID_LOOP(i, n) {
-    uint8_t keep = rngUniform(seed, (uint64_t)i) >= p ? 1 : 0;
+    uint8_t keep = dropoutKeep(seed, (uint64_t)i, p);
     mask[i] = keep;
     y[i] = keep ? x[i] * scale : 0.0f;
   }
@@ -132,7 +133,7 @@ void CudaBackend::reluBackward(const Tensor& y, const Tensor& dy, const Tensor& 
 void CudaBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) {
   requirePlainF32("dropoutForward", {&x, &y});
   int64_t n = x.numel();
-  float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  float scale = dropoutScale(p);
   dropoutKernel<<<blocksFor(n), kThreads, 0, ctx("dropoutForward").stream>>>(x.as<float>(), mask.as<uint8_t>(), y.as<float>(), n, p, scale, seed);
   checkLaunch("dropoutForward", "dropoutKernel");
 }
@@ -140,7 +141,7 @@ void CudaBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tens
 void CudaBackend::dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) {
   requirePlainF32("dropoutBackward", {&dy, &dx});
   int64_t n = dy.numel();
-  float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  float scale = dropoutScale(p);
   dropoutBackwardKernel<<<blocksFor(n), kThreads, 0, ctx("dropoutBackward").stream>>>(dy.as<float>(), mask.as<uint8_t>(), dx.as<float>(), n, scale);
   checkLaunch("dropoutBackward", "dropoutBackwardKernel");
 }

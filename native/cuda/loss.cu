@@ -2,77 +2,50 @@
 // K logits), so one block walks all rows, a thread per row, and reduces in a fixed order: results are
 // deterministic and nothing comes back to the host.
 #include <cmath>
+#include "core/loss_math.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/launch.cuh"
 
 namespace vgg {
 
-// Label smoothing as PyTorch: target q = (1 - s) onehot(y) + s / K; loss = -sum_j q_j log p_j;
-// dlogits = (p - q) / N (the gradient of the batch mean).
+// The per-row math is core/loss_math.h, shared with the CPU backend. The CPU checks labels on the host;
+// here they live on the device, so a label outside [0, K) turns its row's loss and gradient into NaN
+// instead (no out-of-bounds read, no host sync).
 __global__ void softmaxCrossEntropyKernel(const float* logits, const int32_t* labels, float* dlogits, float* lossAcc, int N, int K,
                                           float smoothing, bool accumulate) {
   double total = 0.0;
+  const float scale = 1.0f / (float)N;
   for (int i = threadIdx.x; i < N; i += blockDim.x) {
-    const float* z = logits + (int64_t)i * K;
     int y = labels[i];
-    float m = z[0];
-    for (int j = 1; j < K; j++) m = fmaxf(m, z[j]);
-    float s = 0.0f, sumLogits = 0.0f;
-    for (int j = 0; j < K; j++) {
-      s += expf(z[j] - m);
-      sumLogits += z[j];
-    }
-    float lse = m + logf(s);
-    if (y < 0 || y >= K) {  // a bad label poisons the loss instead of reading out of bounds
+    float* d = dlogits ? dlogits + (int64_t)i * K : nullptr;
+    if (y < 0 || y >= K) {
       total += NAN;
-      if (dlogits)
-        for (int j = 0; j < K; j++) dlogits[(int64_t)i * K + j] = NAN;
+      if (d)
+        for (int j = 0; j < K; j++) d[j] = NAN;
       continue;
     }
-    float lossRow = (1.0f - smoothing) * (lse - z[y]) + (smoothing / K) * (K * lse - sumLogits);
-    total += lossRow;
-    if (dlogits) {
-      float invN = 1.0f / N;
-      for (int j = 0; j < K; j++) {
-        float q = smoothing / K + (j == y ? 1.0f - smoothing : 0.0f);
-        dlogits[(int64_t)i * K + j] = (expf(z[j] - lse) - q) * invN;
-      }
-    }
+    total += softmaxCrossEntropyRow(logits + (int64_t)i * K, K, y, smoothing, scale, d);
   }
   total = blockSum(total);
   if (threadIdx.x == 0) {
-    float mean = (float)(total / N);
+    float mean = (float)(total / (double)N);
     lossAcc[0] = accumulate ? lossAcc[0] + mean : mean;
   }
 }
 
-__device__ int rowArgmax(const float* z, int K) {
-  int best = 0;
-  for (int j = 1; j < K; j++)  // first maximum wins; NaN counts as the maximum (as PyTorch)
-    if (z[j] > z[best] || (isnan(z[j]) && !isnan(z[best]))) best = j;
-  return best;
-}
-
 __global__ void argmaxKernel(const float* logits, int32_t* out, int N, int K) {
-  VGG_GRID_LOOP(i, N) out[i] = rowArgmax(logits + i * K, K);
+  VGG_GRID_LOOP(i, N) out[i] = argmaxRow(logits + i * K, K);
 }
 
 __global__ void countCorrectKernel(const float* logits, const int32_t* labels, int32_t* correct, int N, int K, bool accumulate) {
   int count = 0;
-  for (int i = threadIdx.x; i < N; i += blockDim.x) count += rowArgmax(logits + (int64_t)i * K, K) == labels[i];
+  for (int i = threadIdx.x; i < N; i += blockDim.x) count += argmaxRow(logits + (int64_t)i * K, K) == labels[i];
   count = blockSum(count);
   if (threadIdx.x == 0) correct[0] = accumulate ? correct[0] + count : count;
 }
 
 __global__ void softmaxKernel(const float* logits, float* probs, int N, int K) {
-  VGG_GRID_LOOP(i, N) {
-    const float* z = logits + i * K;
-    float m = z[0];
-    for (int j = 1; j < K; j++) m = fmaxf(m, z[j]);
-    float s = 0.0f;
-    for (int j = 0; j < K; j++) s += expf(z[j] - m);
-    for (int j = 0; j < K; j++) probs[i * K + j] = expf(z[j] - m) / s;
-  }
+  VGG_GRID_LOOP(i, N) softmaxRow(logits + i * K, K, probs + i * K);
 }
 
 constexpr int kSumBlocks = 256;
@@ -86,7 +59,7 @@ __global__ void sumSquaresPartialKernel(const float* x, int64_t n, double* parti
 
 __global__ void sumSquaresFinalKernel(const double* partial, float* out, bool accumulate) {
   double v = blockSum(threadIdx.x < kSumBlocks ? partial[threadIdx.x] : 0.0);
-  if (threadIdx.x == 0) out[0] = accumulate ? out[0] + (float)v : (float)v;
+  if (threadIdx.x == 0) out[0] = accumulate ? (float)((double)out[0] + v) : (float)v;
 }
 
 void CudaBackend::softmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor* dlogits, const Tensor& lossAcc,
