@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The prepared GPU check of the CUDA backend, one call on a GPU machine (see ../shared/gpu/README.md):
+#   here:  ../shared/gpu/pack.sh node_modules build      (after `npx cmake-js compile` with nvcc)
+#   there: bash .gpu/run.sh bash native/cuda/check/gpu-check.sh
+# 1. checks native/cuda/api.h against the real cudnn.h / cublas_v2.h of the machine's nvidia wheels,
+# 2. prints the cuda backend's status, 3. runs `npm run test:gpu`, 4. prints a short table last.
+set -uo pipefail
+cd "$(dirname "$0")/../../.."
+card=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
+nv=${NVIDIA_WHEELS_DIR:-}
+inc=()
+for d in "$nv"/cudnn/include "$nv"/cu13/include "$nv"/cublas/include /usr/local/cuda/include; do [[ -d $d ]] && inc+=(-I "$d"); done
+api="not run (no real headers)"
+if ls "$nv"/cudnn/include/cudnn.h >/dev/null 2>&1; then
+  if c++ -std=c++17 -fsyntax-only -Wno-deprecated-declarations -I native "${inc[@]}" native/cuda/check/api_check.cc 2>/tmp/api_check.log; then
+    api="ok (cuDNN $(grep -hE '#define CUDNN_(MAJOR|MINOR|PATCHLEVEL) ' "$nv"/cudnn/include/cudnn_version.h | awk '{print $3}' | paste -sd.))"
+  else
+    api="FAILED: $(grep -o 'api.h: [^"]*' /tmp/api_check.log | head -5 | tr '\n' ';')"
+  fi
+fi
+status=$(node -e "const b=require('./build/Release/vgg_cifar.node').backends()[1]; console.log(b.available ? 'available: ' + b.description : 'UNAVAILABLE: ' + b.reason)")
+echo "$status"
+start=$(date +%s)
+VGG_CIFAR_GPU_TESTS=1 npx vitest run test/cuda test/native/cuda-status.test.ts 2>&1 | tee /tmp/gpu-tests.log | tail -40
+tests=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/gpu-tests.log | grep -E '^ *Tests ' | tail -1)
+echo
+echo "| check            | result"
+echo "|------------------|-------"
+echo "| card             | ${card:-no nvidia-smi}"
+echo "| api.h vs headers | $api"
+echo "| cuda status      | $status"
+echo "| GPU tests        | ${tests:-none ran} ($(( $(date +%s) - start )) s)"
