@@ -113,9 +113,24 @@ std::vector<std::string> cudaLibrarySearchDirs(const char* overrideVar) {
     addWheelLibs(v, wheels);
     addWheelLibs(v, wheels + "/nvidia");
   }
-  for (auto& d : pythonNvidiaDirs()) addWheelLibs(v, d);
   addUnique(v, "/usr/local/cuda/lib64");
   return v;
+}
+
+// Tries each folder in order; Python is asked for its nvidia wheels only when nothing else has the library.
+template <class F>
+static void* searchFolders(LibraryInfo& info, const char* overrideVar, F&& tryDir) {
+  info.searched = cudaLibrarySearchDirs(overrideVar);
+  for (auto& dir : info.searched)
+    if (void* h = tryDir(dir)) return h;
+  std::vector<std::string> wheels;
+  for (auto& d : pythonNvidiaDirs()) addWheelLibs(wheels, d);
+  for (auto& dir : wheels) {
+    if (std::find(info.searched.begin(), info.searched.end(), dir) != info.searched.end()) continue;
+    info.searched.push_back(dir);
+    if (void* h = tryDir(dir)) return h;
+  }
+  return nullptr;
 }
 
 // dlopen with RTLD_GLOBAL: cuDNN's sub-libraries and cuBLAS's cuBLASLt then resolve against the copies
@@ -149,11 +164,9 @@ static bool resolve(void* h, const char* name, T* out, bool required, std::strin
 
 static void loadCublas(CudaLibraries& L) {
   LibraryInfo& info = L.cublasInfo;
-  info.searched = cudaLibrarySearchDirs("VGG_CIFAR_CUBLAS");
   std::string ov = env("VGG_CIFAR_CUBLAS");
   std::string err;
-  void* h = nullptr;
-  for (auto& dir : info.searched) {
+  void* h = searchFolders(info, "VGG_CIFAR_CUBLAS", [&](const std::string& dir) -> void* {
     for (const char* major : {"13", "12"}) {
       std::string blas = std::string("libcublas.so.") + major;
       if (isFile(ov) && dir + "/" + ov.substr(ov.rfind('/') + 1) == ov) blas = ov.substr(ov.rfind('/') + 1);
@@ -161,11 +174,10 @@ static void loadCublas(CudaLibraries& L) {
       if (dir != kLoaderPath && !isFile(dir + "/" + blas)) continue;
       // cuBLAS needs cuBLASLt from its own folder (cuDNN 9 needs it too); the loader path finds it alone.
       if (dir != kLoaderPath) openIn(dir, lt, &err);
-      h = openIn(dir, blas, &err);
-      if (h) break;
+      if (void* h = openIn(dir, blas, &err)) return h;
     }
-    if (h) break;
-  }
+    return nullptr;
+  });
   if (!h) {
     info.error = "cuBLAS not found (libcublas.so.13 or .so.12)" + (err.empty() ? "" : ": " + err);
     return;
@@ -191,14 +203,12 @@ static void loadCublas(CudaLibraries& L) {
 
 static void loadCudnn(CudaLibraries& L) {
   LibraryInfo& info = L.cudnnInfo;
-  info.searched = cudaLibrarySearchDirs("VGG_CIFAR_CUDNN");
   std::string ov = env("VGG_CIFAR_CUDNN");
   std::string err;
-  void* h = nullptr;
-  for (auto& dir : info.searched) {
+  void* h = searchFolders(info, "VGG_CIFAR_CUDNN", [&](const std::string& dir) -> void* {
     std::string name = "libcudnn.so.9";
     if (isFile(ov) && dir + "/" + ov.substr(ov.rfind('/') + 1) == ov) name = ov.substr(ov.rfind('/') + 1);
-    if (dir != kLoaderPath && !isFile(dir + "/" + name)) continue;
+    if (dir != kLoaderPath && !isFile(dir + "/" + name)) return nullptr;
     // cuDNN 9 is a shim that loads its sub-libraries by soname; load them from the same folder first,
     // so a second cuDNN elsewhere cannot be mixed in (CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH).
     if (dir != kLoaderPath)
@@ -207,9 +217,8 @@ static void loadCudnn(CudaLibraries& L) {
         std::string ignored;
         openIn(dir, sub, &ignored);
       }
-    h = openIn(dir, name, &err);
-    if (h) break;
-  }
+    return openIn(dir, name, &err);
+  });
   if (!h) {
     info.error = "cuDNN not found (libcudnn.so.9)" + (err.empty() ? "" : ": " + err);
     return;

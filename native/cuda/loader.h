@@ -23,9 +23,10 @@ struct CudaLibraries {
 // Loaded once per process (thread-safe); later calls return the same result.
 const CudaLibraries& cudaLibraries();
 
-// The folders searched for a library, in order, for messages and tests: the override variable's
-// folder, the dynamic loader's path (shown as "<dynamic loader path>"), CUDA_HOME/CUDA_PATH,
-// NVIDIA_WHEELS_DIR, the nvidia wheels Python knows about (cached), /usr/local/cuda.
+// The folders searched for a library, in order: the override variable's folder (or file), the dynamic
+// loader's path (shown as "<dynamic loader path>"), CUDA_HOME/CUDA_PATH, NVIDIA_WHEELS_DIR's */lib,
+// /usr/local/cuda/lib64. Only when none has the library is Python asked for its nvidia wheels
+// (nvidia/*/lib; the answer cached in ~/.cache/vgg-cifar), which are then searched too.
 std::vector<std::string> cudaLibrarySearchDirs(const char* overrideVar);
 
 }  // namespace vgg

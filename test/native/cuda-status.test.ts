@@ -138,4 +138,21 @@ describe('cuda backend status', () => {
     expect(second.details.cudnnSearched).toBe(first.details.cudnnSearched);
     expect(readFileSync(marker, 'utf8').trim().split('\n')).toEqual(['run']);  // ran once for both processes
   });
+
+  it.skipIf(!cuda.compiled || !haveCc)('does not run Python when the libraries are found elsewhere', () => {
+    const root = mkdtempSync(join(tmpdir(), 'vgg-cuda-nopython-'));
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    const marker = join(root, 'python-ran');
+    writeFileSync(join(bin, 'python3'), `#!/bin/sh\necho run >> ${marker}\n`);
+    chmodSync(join(bin, 'python3'), 0o755);
+    const lib = join(root, 'nvidia', 'cu13', 'lib');
+    mkdirSync(lib, { recursive: true });
+    stubLibrary(join(lib, 'libcublas.so.13'), cublasSymbols, cublasBody(13));
+    stubLibrary(join(lib, 'libcudnn.so.9'), cudnnSymbols, 'unsigned long cudnnGetVersion(void) { return 90300; }');
+    const s = cudaStatusWith({ VGG_CIFAR_NO_PYTHON: '0', PATH: `${bin}:${process.env.PATH}`, XDG_CACHE_HOME: join(root, 'cache'),
+      NVIDIA_WHEELS_DIR: root });
+    expect(s.details.cudnn).toBe(`9.3.0 at ${join(lib, 'libcudnn.so.9')}`);
+    expect(existsSync(marker)).toBe(false);
+  });
 });
