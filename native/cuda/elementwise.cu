@@ -29,9 +29,11 @@ std::string kernelImageProblem() {
          "): cudaFuncGetAttributes: " + cudaGetErrorString(e);
 }
 
-// y[o, c, i] = act(y[o, c, i] + bias[c])
-__global__ void biasActKernel(float* y, const float* bias, int64_t n, int64_t channels, int64_t inner, bool relu) {
-  VGG_GRID_LOOP(i, n) {
+// y[o, c, i] = act(y[o, c, i] + bias[c]). 32-bit index arithmetic where it fits (64-bit division is
+// slow on GPUs and this runs after every convolution).
+template <class I>
+__global__ void biasActKernel(float* y, const float* bias, I n, I channels, I inner, bool relu) {
+  for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (I)blockDim.x * gridDim.x) {
     float v = y[i] + bias[(i / inner) % channels];
     y[i] = relu ? reluValue(v) : v;
   }
@@ -43,25 +45,30 @@ void launchBiasAct(const char* op, float* y, const float* bias, int64_t outer, i
     if (relu) launchRelu(op, y, y, n, s);
     return;
   }
-  biasActKernel<<<blocksFor(n), kThreads, 0, s>>>(y, bias, n, channels, inner, relu);
+  if (n < (1ll << 31))
+    biasActKernel<uint32_t><<<blocksFor(n), kThreads, 0, s>>>(y, bias, (uint32_t)n, (uint32_t)channels, (uint32_t)inner, relu);
+  else
+    biasActKernel<uint64_t><<<blocksFor(n), kThreads, 0, s>>>(y, bias, (uint64_t)n, (uint64_t)channels, (uint64_t)inner, relu);
   checkLaunch(op, "biasActKernel");
 }
 
 // db[c] = sum over o, i of dy[o, c, i]: one block per channel, a fixed reduction order (deterministic).
-__global__ void biasGradKernel(const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner) {
-  int64_t c = blockIdx.x;
-  int64_t per = outer * inner;
+// outer * inner < 2^31 (checked by the launcher).
+__global__ void biasGradKernel(const float* dy, float* db, uint32_t outer, uint32_t channels, uint32_t inner) {
+  uint32_t c = blockIdx.x, per = outer * inner;
   float acc = 0.0f;
-  for (int64_t j = threadIdx.x; j < per; j += blockDim.x) {
-    int64_t o = j / inner, i = j % inner;
-    acc += dy[(o * channels + c) * inner + i];
+  for (uint32_t j = threadIdx.x; j < per; j += blockDim.x) {
+    uint32_t o = j / inner, i = j - o * inner;
+    acc += dy[((int64_t)o * channels + c) * inner + i];
   }
   acc = blockSum(acc);
   if (threadIdx.x == 0) db[c] = acc;
 }
 
 void launchBiasGrad(const char* op, const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner, cudaStream_t s) {
-  biasGradKernel<<<(unsigned)channels, kThreads, 0, s>>>(dy, db, outer, channels, inner);
+  if (outer * inner >= (1ll << 31) || channels >= (1ll << 31))
+    throw RangeErr(std::string(op) + ": bias gradient over more than 2^31 elements per channel is not supported on cuda");
+  biasGradKernel<<<(unsigned)channels, kThreads, 0, s>>>(dy, db, (uint32_t)outer, (uint32_t)channels, (uint32_t)inner);
   checkLaunch(op, "biasGradKernel");
 }
 
