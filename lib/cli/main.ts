@@ -2,10 +2,12 @@
 // The vgg-cifar command line: parses flags and prints; the work is in the API (lib/index.ts).
 import { Command } from 'commander';
 import { registerInfo } from './info.js';
+import { registerSummary } from './summary.js';
 
 const program = new Command();
 program.name('vgg-cifar').description('Train VGG16 on CIFAR-10 from Node.js (oneDNN on the CPU, cuDNN/cuBLAS on NVIDIA GPUs)');
 registerInfo(program);
+registerSummary(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg = err instanceof Error ? err.message : String(err);

@@ -1,7 +1,216 @@
-// TEMPORARY STUB: replaced by the oneDNN / loop implementation.
-#include "cpu/cpu_backend.h"
+// Convolution on oneDNN. Activations are read and written in the layout they are stored in (the
+// backend keeps them blocked between layers); weights are plain OIHW parameters, reordered to the
+// layout each primitive wants once per weight version. Primitives are created once per shape.
+//
+// On this machine's AVX-512 build of oneDNN 2.6.3 every VGG16 shape gets a jit kernel in all three
+// directions (the notes' AVX2 fallback for 512-channel 2x2 backward-weights does not occur here); when
+// a primitive does come out as a reference kernel with the tensors' own layouts (e.g. backward-data
+// into a plain 3-channel input), it is recreated with free activation layouts and reached through
+// cached scratch buffers.
+#include <mutex>
+#include <unordered_map>
+#include "cpu/conv_cache.h"
+
 namespace vgg {
-void CpuBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) { throw RangeErr("conv2dForward: not implemented on the cpu yet"); }
-void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) { throw RangeErr("conv2dBackwardData: not implemented on the cpu yet"); }
-void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) { throw RangeErr("conv2dBackwardFilter: not implemented on the cpu yet"); }
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+std::mutex gConvMutex;
+
+enum Kind : int64_t { kFwd = 1, kBwdData = 2, kBwdWeights = 3 };
+
+CacheKey keyOf(Kind k, const Tensor& a, const Tensor& w, const Tensor& c, const ConvParams& p, bool bias, bool relu) {
+  CacheKey key;
+  int64_t* v = key.v;
+  v[0] = k;
+  for (int i = 0; i < 4; i++) {
+    v[1 + i] = a.shape[i];
+    v[5 + i] = w.shape[i];
+    v[9 + i] = c.shape[i];
+  }
+  v[13] = (int64_t)a.layout;
+  v[14] = (int64_t)c.layout;
+  v[15] = p.strideH, v[16] = p.strideW, v[17] = p.padH, v[18] = p.padW;
+  v[19] = bias, v[20] = relu;
+  return key;
+}
+
+memory::desc anyOf(const Tensor& t) {
+  return memory::desc(memory::dims(t.shape.begin(), t.shape.end()), dt::f32, tag::any);
+}
+memory::desc anyOf(const Tensor& t, bool any) { return any ? anyOf(t) : mdOf(t); }
+memory::dims strides(const ConvParams& p) { return {p.strideH, p.strideW}; }
+memory::dims pads(const ConvParams& p) { return {p.padH, p.padW}; }
+
+// Symmetric padding and floor division, like PyTorch: oneDNN accepts pad_r = pad_l whenever
+// (H + 2p - k) / s + 1 matches the destination by integer division.
+dnnl::convolution_forward::primitive_desc forwardPd(const memory::desc& x, const memory::desc& w, const memory::desc* b,
+                                                    const memory::desc& y, const ConvParams& p, bool relu) {
+  auto d = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x, w, *b,
+                                               y, strides(p), pads(p), pads(p))
+             : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x, w, y,
+                                               strides(p), pads(p), pads(p));
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops po;
+    po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(po);
+  }
+  return dnnl::convolution_forward::primitive_desc(d, attr, cpu().engine());
+}
+
+// Builds with the tensors' own layouts; falls back to free activation layouts when that is a ref kernel.
+template <class Make>
+auto choosePd(Make make) {
+  auto pd = make(false);
+  if (isRef(pd)) {
+    auto alt = make(true);
+    if (!isRef(alt)) return alt;
+  }
+  return pd;
+}
+
+struct FwdEntry {
+  dnnl::convolution_forward prim;
+  memory::desc wMd;
+  ActOperand src, dst;
+  memory wPlain, bias;
+  std::unordered_map<int, memory> args;
+};
+
+struct BwdDataEntry {
+  dnnl::convolution_backward_data prim;
+  memory::desc wMd;
+  ActOperand diffDst, diffSrc;
+  memory wPlain;
+  std::unordered_map<int, memory> args;
+};
+
+struct BwdWeightsEntry {
+  dnnl::convolution_backward_weights prim;
+  ActOperand src, diffDst, diffWeights;
+  memory diffBias;
+  std::unordered_map<int, memory> args;
+};
+
+template <class E>
+using Cache = std::unordered_map<CacheKey, std::unique_ptr<E>, CacheKeyHash>;
+Cache<FwdEntry> gFwd;
+Cache<BwdDataEntry> gBwdData;
+Cache<BwdWeightsEntry> gBwdWeights;
+
+memory::desc biasMd(int64_t O) { return memory::desc({O}, dt::f32, tag::a); }
+
+FwdEntry& forwardEntry(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool relu) {
+  CacheKey key = keyOf(kFwd, x, w, y, p, b != nullptr, relu);
+  auto it = gFwd.find(key);
+  if (it != gFwd.end()) return *it->second;
+  auto e = std::make_unique<FwdEntry>();
+  memory::desc bmd = biasMd(w.shape[0]);
+  auto pd = choosePd([&](bool any) { return forwardPd(anyOf(x, any), anyOf(w), b ? &bmd : nullptr, anyOf(y, any), p, relu); });
+  e->prim = dnnl::convolution_forward(pd);
+  e->wMd = pd.weights_desc();
+  e->src.init(mdOf(x), pd.src_desc());
+  e->dst.init(mdOf(y), pd.dst_desc());
+  e->bias = memory(bmd, cpu().engine(), DNNL_MEMORY_NONE);
+  return *(gFwd[key] = std::move(e));
+}
+
+BwdDataEntry& bwdDataEntry(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) {
+  CacheKey key = keyOf(kBwdData, dy, w, dx, p, false, false);
+  auto it = gBwdData.find(key);
+  if (it != gBwdData.end()) return *it->second;
+  auto e = std::make_unique<BwdDataEntry>();
+  auto pd = choosePd([&](bool any) {
+    memory::desc xmd = anyOf(dx, any), ymd = anyOf(dy, any);
+    auto hint = forwardPd(xmd, anyOf(w), nullptr, ymd, p, false);
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, xmd, anyOf(w), ymd, strides(p), pads(p), pads(p));
+    return dnnl::convolution_backward_data::primitive_desc(d, cpu().engine(), hint);
+  });
+  e->prim = dnnl::convolution_backward_data(pd);
+  e->wMd = pd.weights_desc();
+  e->diffDst.init(mdOf(dy), pd.diff_dst_desc());
+  e->diffSrc.init(mdOf(dx), pd.diff_src_desc());
+  return *(gBwdData[key] = std::move(e));
+}
+
+BwdWeightsEntry& bwdWeightsEntry(const Tensor& x, const Tensor& dy, const Tensor& dw, bool bias, const ConvParams& p) {
+  CacheKey key = keyOf(kBwdWeights, x, dw, dy, p, bias, false);
+  auto it = gBwdWeights.find(key);
+  if (it != gBwdWeights.end()) return *it->second;
+  auto e = std::make_unique<BwdWeightsEntry>();
+  memory::desc bmd = biasMd(dw.shape[0]);
+  auto pd = choosePd([&](bool any) {
+    memory::desc xmd = anyOf(x, any), ymd = anyOf(dy, any);
+    auto hint = forwardPd(xmd, anyOf(dw), bias ? &bmd : nullptr, ymd, p, false);
+    using D = dnnl::convolution_backward_weights::desc;
+    D d = bias ? D(dnnl::algorithm::convolution_direct, xmd, anyOf(dw), bmd, ymd, strides(p), pads(p), pads(p))
+               : D(dnnl::algorithm::convolution_direct, xmd, anyOf(dw), ymd, strides(p), pads(p), pads(p));
+    return dnnl::convolution_backward_weights::primitive_desc(d, cpu().engine(), hint);
+  });
+  e->prim = dnnl::convolution_backward_weights(pd);
+  e->src.init(mdOf(x), pd.src_desc());
+  e->diffDst.init(mdOf(dy), pd.diff_dst_desc());
+  e->diffWeights.init(mdOf(dw), pd.diff_weights_desc());
+  e->diffBias = memory(bmd, cpu().engine(), DNNL_MEMORY_NONE);
+  return *(gBwdWeights[key] = std::move(e));
+}
+
+}  // namespace
+
+void CpuBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) {
+  std::lock_guard<std::mutex> lock(gConvMutex);
+  dnnlCall("conv2dForward", "convolution_forward", [&] {
+    FwdEntry& e = forwardEntry(x, w, b, y, p, fuseRelu);
+    e.args[DNNL_ARG_SRC] = e.src.bind(x);
+    e.args[DNNL_ARG_WEIGHTS] = weightsAs(w, e.wMd, e.wPlain);
+    e.args[DNNL_ARG_DST] = e.dst.bind(y);
+    if (b) {
+      e.bias.set_data_handle(b->data());
+      e.args[DNNL_ARG_BIAS] = e.bias;
+    }
+    e.src.pull();
+    e.prim.execute(stream_, e.args);
+    e.dst.push();
+    stream_.wait();
+  });
+}
+
+void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) {
+  std::lock_guard<std::mutex> lock(gConvMutex);
+  dnnlCall("conv2dBackwardData", "convolution_backward_data", [&] {
+    BwdDataEntry& e = bwdDataEntry(dy, w, dx, p);
+    e.args[DNNL_ARG_DIFF_DST] = e.diffDst.bind(dy);
+    e.args[DNNL_ARG_WEIGHTS] = weightsAs(w, e.wMd, e.wPlain);
+    e.args[DNNL_ARG_DIFF_SRC] = e.diffSrc.bind(dx);
+    e.diffDst.pull();
+    e.prim.execute(stream_, e.args);
+    e.diffSrc.push();
+    stream_.wait();
+  });
+}
+
+void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) {
+  std::lock_guard<std::mutex> lock(gConvMutex);
+  dnnlCall("conv2dBackwardFilter", "convolution_backward_weights", [&] {
+    BwdWeightsEntry& e = bwdWeightsEntry(x, dy, dw, db != nullptr, p);
+    e.args[DNNL_ARG_SRC] = e.src.bind(x);
+    e.args[DNNL_ARG_DIFF_DST] = e.diffDst.bind(dy);
+    e.args[DNNL_ARG_DIFF_WEIGHTS] = e.diffWeights.bind(dw);
+    if (db) {
+      e.diffBias.set_data_handle(db->data());
+      e.args[DNNL_ARG_DIFF_BIAS] = e.diffBias;
+    }
+    e.src.pull();
+    e.diffDst.pull();
+    e.prim.execute(stream_, e.args);
+    e.diffWeights.push();
+    stream_.wait();
+  });
+}
+
 }  // namespace vgg

@@ -1,6 +1,100 @@
-// TEMPORARY STUB: replaced by the oneDNN / loop implementation.
-#include "cpu/cpu_backend.h"
+// Linear layers on oneDNN matmul (a jit GEMM here), one cached primitive per shape and direction:
+//   forward      y[N,M]  = x[N,K] * w^T[K,M] + b  (w read through transposed strides, no copy)
+//   backward     dx[N,K] = dy[N,M] * w[M,K]
+//                dw[M,K] = dy^T[M,N] * x[N,K]       (dy read through transposed strides)
+//                db[M]   = column sums of dy         (a plain loop)
+#include <mutex>
+#include <unordered_map>
+#include "cpu/conv_cache.h"
+
 namespace vgg {
-void CpuBackend::linearForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool fuseRelu) { throw RangeErr("linearForward: not implemented on the cpu yet"); }
-void CpuBackend::linearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Tensor* dx, const Tensor& dw, const Tensor* db) { throw RangeErr("linearBackward: not implemented on the cpu yet"); }
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+std::mutex gLinearMutex;
+
+struct MatmulEntry {
+  dnnl::matmul prim;
+  memory src, wei, bias, dst;
+  std::unordered_map<int, memory> args;
+};
+std::unordered_map<CacheKey, std::unique_ptr<MatmulEntry>, CacheKeyHash> gMatmuls;
+
+// C[m,n] = A[m,k] B[k,n] (+ bias[n]) with A and B given by their strides; C is dense row-major.
+MatmulEntry& matmulEntry(int64_t kind, int64_t m, int64_t k, int64_t n, const memory::dims& aStrides, const memory::dims& bStrides,
+                         bool bias, bool relu) {
+  CacheKey key;
+  int64_t* v = key.v;
+  v[0] = kind, v[1] = m, v[2] = k, v[3] = n, v[4] = bias, v[5] = relu;
+  v[6] = aStrides[0], v[7] = aStrides[1], v[8] = bStrides[0], v[9] = bStrides[1];
+  auto it = gMatmuls.find(key);
+  if (it != gMatmuls.end()) return *it->second;
+  auto e = std::make_unique<MatmulEntry>();
+  memory::desc a({m, k}, dt::f32, aStrides), b({k, n}, dt::f32, bStrides), c({m, n}, dt::f32, tag::ab), bi({1, n}, dt::f32, tag::ab);
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops po;
+    po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(po);
+  }
+  auto d = bias ? dnnl::matmul::desc(a, b, bi, c) : dnnl::matmul::desc(a, b, c);
+  dnnl::matmul::primitive_desc pd(d, attr, cpu().engine());
+  e->prim = dnnl::matmul(pd);
+  dnnl::engine& eng = cpu().engine();
+  e->src = memory(a, eng, DNNL_MEMORY_NONE);
+  e->wei = memory(b, eng, DNNL_MEMORY_NONE);
+  e->dst = memory(c, eng, DNNL_MEMORY_NONE);
+  e->bias = memory(bi, eng, DNNL_MEMORY_NONE);
+  return *(gMatmuls[key] = std::move(e));
+}
+
+void run(MatmulEntry& e, const void* a, const void* b, const void* bias, void* c) {
+  e.src.set_data_handle(const_cast<void*>(a));
+  e.wei.set_data_handle(const_cast<void*>(b));
+  e.dst.set_data_handle(c);
+  e.args[DNNL_ARG_SRC] = e.src;
+  e.args[DNNL_ARG_WEIGHTS] = e.wei;
+  e.args[DNNL_ARG_DST] = e.dst;
+  if (bias) {
+    e.bias.set_data_handle(const_cast<void*>(bias));
+    e.args[DNNL_ARG_BIAS] = e.bias;
+  }
+  e.prim.execute(cpu().stream(), e.args);
+  cpu().stream().wait();
+}
+
+}  // namespace
+
+void CpuBackend::linearForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool fuseRelu) {
+  std::lock_guard<std::mutex> lock(gLinearMutex);
+  int64_t N = x.shape[0], K = x.shape[1], M = w.shape[0];
+  dnnlCall("linearForward", "matmul", [&] {
+    MatmulEntry& e = matmulEntry(1, N, K, M, {K, 1}, {1, K}, b != nullptr, fuseRelu);
+    run(e, x.data(), w.data(), b ? b->data() : nullptr, y.data());
+  });
+}
+
+void CpuBackend::linearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Tensor* dx, const Tensor& dw, const Tensor* db) {
+  std::lock_guard<std::mutex> lock(gLinearMutex);
+  int64_t N = x.shape[0], K = x.shape[1], M = w.shape[0];
+  dnnlCall("linearBackward", "matmul", [&] {
+    if (dx) run(matmulEntry(2, N, M, K, {M, 1}, {K, 1}, false, false), dy.data(), w.data(), nullptr, dx->data());
+    run(matmulEntry(3, M, N, K, {1, M}, {K, 1}, false, false), dy.data(), x.data(), nullptr, dw.data());
+  });
+  if (db) {
+    const float* g = dy.as<float>();
+    float* out = db->as<float>();
+#pragma omp parallel for if (N * M > 65536)
+    for (int64_t m = 0; m < M; m++) {
+      float s = 0;
+      for (int64_t n = 0; n < N; n++) s += g[n * M + m];
+      out[m] = s;
+    }
+  }
+}
+
 }  // namespace vgg

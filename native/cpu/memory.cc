@@ -1,4 +1,5 @@
 // Allocation, host transfers, layout conversion (reorders) and the backend's status.
+#include <malloc.h>
 #include <omp.h>
 #include <cstdlib>
 #include <cstring>
@@ -6,7 +7,12 @@
 
 namespace vgg {
 
-CpuBackend::CpuBackend() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+CpuBackend::CpuBackend() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+  // Tensor buffers are large and long-lived: serve them with mmap so a freed one goes back to the OS.
+  // glibc's dynamic threshold otherwise rises after the first free and freed megabytes can pile up
+  // in fragmented arenas (seen as RSS growing by 1 MB per create/dispose cycle).
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
+}
 
 CpuBackend& cpu() {
   static CpuBackend* b = new CpuBackend();  // never destroyed: tensors may outlive static destructors

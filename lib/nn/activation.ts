@@ -1,0 +1,191 @@
+// Shape-preserving layers without parameters: ReLU, Dropout, and Flatten.
+import { native, type Device, type Layout } from '../backend.js';
+import type { Tensor } from '../tensor.js';
+import { activationLayout, BuildCache, checkInput, Module, numel, shapeKey } from './module.js';
+import { mixSeed } from './rng.js';
+
+interface SameShapeBuild {
+  xShape: number[];
+  xLayout: Layout;
+  y: Tensor | null;
+  dx: Tensor | null;
+  mask: Tensor | null;
+  tensors: Array<Tensor | null>;
+}
+
+/** ReLU. When Sequential fuses it into the preceding Conv2d/Linear (`fused`), the forward is the
+ *  identity on the already rectified output. The backward writes dx in place over dy (the contract
+ *  of native.reluBackward allows it), so a ReLU costs no gradient buffer. */
+export class ReLU extends Module {
+  fused = false;
+  private readonly cache = new BuildCache<SameShapeBuild>();
+  private lastY: Tensor | null = null;
+
+  outputShape(s: readonly number[]): number[] {
+    return [...s];
+  }
+
+  build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
+    this.to(device);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    const fused = this.fused;
+    this.cache.select(shapeKey(inputShape, xLayout) + (fused ? ':fused' : ''), () => {
+      const y = fused ? null : native.empty(device, inputShape, 'float32', xLayout);
+      return { xShape: [...inputShape], xLayout, y, dx: null, mask: null, tensors: [y] };
+    });
+    this.outputLayout = xLayout;
+    return [...inputShape];
+  }
+
+  forward(x: Tensor): Tensor {
+    const e = this.cache.current;
+    checkInput('ReLU', x, e && { shape: e.xShape, layout: e.xLayout });
+    if (this.fused) {
+      this.lastY = x;
+      return x;
+    }
+    native.reluForward(x, e!.y!);
+    this.lastY = e!.y;
+    return e!.y!;
+  }
+
+  backward(dy: Tensor): Tensor | null {
+    if (!this.lastY) throw new Error('ReLU.backward: call forward first');
+    if (!this.needsInputGrad) return null;
+    native.reluBackward(this.lastY, dy, dy);
+    return dy;
+  }
+
+  protected releaseBuilds(): void {
+    this.cache.clear();
+    this.lastY = null;
+  }
+}
+
+/** Inverted dropout with a counter-based seed: step k of a layer uses mixSeed(seed, k), so a resumed
+ *  run (counter restored from the checkpoint) draws the same masks. Identity in eval mode. */
+export class Dropout extends Module {
+  readonly p: number;
+  seed = 0;
+  /** Forward passes in training mode so far (the RNG position). */
+  counter = 0;
+  private readonly cache = new BuildCache<SameShapeBuild>();
+
+  constructor(p = 0.5) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout: p must be in [0, 1), got ${p}`);
+    this.p = p;
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    return [...s];
+  }
+
+  build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
+    this.to(device);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    this.cache.select(shapeKey(inputShape, xLayout), () => {
+      const y = native.empty(device, inputShape, 'float32', xLayout);
+      const mask = native.empty(device, inputShape, 'uint8', xLayout);
+      const dx = this.needsInputGrad ? native.empty(device, inputShape, 'float32', xLayout) : null;
+      return { xShape: [...inputShape], xLayout, y, dx, mask, tensors: [y, mask, dx] };
+    });
+    this.outputLayout = xLayout;
+    return [...inputShape];
+  }
+
+  private active(): boolean {
+    return this.training && this.p > 0;
+  }
+
+  forward(x: Tensor): Tensor {
+    const e = this.cache.current;
+    checkInput('Dropout', x, e && { shape: e.xShape, layout: e.xLayout });
+    if (!this.active()) return x;
+    native.dropoutForward(x, e!.mask!, e!.y!, this.p, mixSeed(this.seed, this.counter++));
+    return e!.y!;
+  }
+
+  backward(dy: Tensor): Tensor | null {
+    const e = this.cache.current;
+    if (!e) throw new Error('Dropout.backward: call forward first');
+    if (!this.needsInputGrad) return null;
+    if (!this.active()) return dy;
+    native.dropoutBackward(dy, e.mask!, e.dx!, this.p);
+    return e.dx;
+  }
+
+  protected releaseBuilds(): void {
+    this.cache.clear();
+  }
+}
+
+interface FlattenBuild {
+  xShape: number[];
+  xLayout: Layout;
+  /** Plain staging copy of a blocked input whose spatial size is not 1x1 (null when a view suffices). */
+  plainX: Tensor | null;
+  dx: Tensor | null;
+  views: Map<Tensor, Tensor>;
+  tensors: Array<Tensor | null>;
+}
+
+/** Flatten [N, C, H, W] to [N, C*H*W] in PyTorch's (channel-major) order: a view when the storage is
+ *  plain or 1x1 spatially, else a copy into a plain buffer. Views are cached per source tensor, so the
+ *  steady state creates nothing. */
+export class Flatten extends Module {
+  private readonly cache = new BuildCache<FlattenBuild>();
+
+  outputShape(s: readonly number[]): number[] {
+    if (s.length < 2) throw new RangeError(`Flatten: expected at least 2 dimensions, got [${s.join(', ')}]`);
+    return [s[0], numel(s.slice(1))];
+  }
+
+  build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
+    this.to(device);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    const yShape = this.outputShape(inputShape);
+    this.cache.select(shapeKey(inputShape, xLayout), () => {
+      const viewable = xLayout === 'plain' || (inputShape.length === 4 && inputShape[2] === 1 && inputShape[3] === 1);
+      const plainX = viewable ? null : native.empty(device, inputShape, 'float32', 'plain');
+      // The gradient must come back in the input's layout, so only a plain input takes a view of dy.
+      const dx = this.needsInputGrad && xLayout !== 'plain' ? native.empty(device, inputShape, 'float32', xLayout) : null;
+      return { xShape: [...inputShape], xLayout, plainX, dx, views: new Map(), tensors: [plainX, dx] };
+    });
+    this.outputLayout = 'plain';
+    return yShape;
+  }
+
+  private view(e: FlattenBuild, t: Tensor, shape: readonly number[]): Tensor {
+    let v = e.views.get(t);
+    if (!v || v.disposed) {
+      v = t.reshape(shape);
+      e.views.set(t, v);
+      e.tensors.push(v);
+    }
+    return v;
+  }
+
+  forward(x: Tensor): Tensor {
+    const e = this.cache.current;
+    checkInput('Flatten', x, e && { shape: e.xShape, layout: e.xLayout });
+    const yShape = this.outputShape(e!.xShape);
+    if (!e!.plainX) return this.view(e!, x, yShape);
+    native.copy(x, e!.plainX);
+    return this.view(e!, e!.plainX, yShape);
+  }
+
+  backward(dy: Tensor): Tensor | null {
+    const e = this.cache.current;
+    if (!e) throw new Error('Flatten.backward: call forward first');
+    if (!this.needsInputGrad) return null;
+    const dy4 = this.view(e, dy, e.xShape);
+    if (!e.dx) return dy4;
+    native.copy(dy4, e.dx);
+    return e.dx;
+  }
+
+  protected releaseBuilds(): void {
+    this.cache.clear();
+  }
+}

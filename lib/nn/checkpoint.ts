@@ -1,0 +1,168 @@
+// Checkpoints: one safetensors file holding the model's state dict under PyTorch's names
+// (net.0.weight, …), the optimizer's state tensors under `optimizer.state.<param>.<key>`, and in the
+// metadata the model config, epoch, step, RNG state, optimizer options and step counts. Enough to
+// resume exactly. In Python, `model.load_state_dict(load_file(path), strict=False)` (or filtering out
+// the `optimizer.` keys) loads the weights; saveCheckpoint(path, { model }) alone writes a file that
+// loads strictly. Writes are atomic: temp file in the same folder, fsync, rename, fsync the folder.
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Module } from './module.js';
+import { loadStateDict, stateDict, type StateDict } from './state.js';
+import { readSafetensors, SafetensorsError, writeSafetensorsFd, type HostTensor } from './safetensors.js';
+import type { Optimizer, OptimizerStateDict, BaseOptions } from '../optim/optimizer.js';
+
+export const OPTIMIZER_PREFIX = 'optimizer.state.';
+const META_PREFIX = 'vgg_cifar.';
+
+export interface CheckpointInput {
+  model: Module & { config?: unknown };
+  optimizer?: Optimizer<BaseOptions> | null;
+  epoch?: number;
+  step?: number;
+  /** Any JSON (e.g. the data shuffler's and augmentation RNG states). */
+  rng?: unknown;
+  /** Any other JSON the caller wants back (run config, metrics). */
+  extra?: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  path: string;
+  /** The model's state dict (PyTorch names). */
+  model: StateDict;
+  optimizer: OptimizerStateDict | null;
+  config: unknown;
+  epoch: number | null;
+  step: number | null;
+  rng: unknown;
+  extra: Record<string, unknown>;
+  /** The raw safetensors metadata. */
+  metadata: Record<string, string>;
+}
+
+/** Writes `path` via a temp file in the same folder, fsync, rename and a folder fsync, so that a crash
+ *  at any moment leaves either the old file or the new one. */
+export function writeFileAtomic(path: string, write: (fd: number) => void): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    write(fd);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
+  }
+  try {
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Some platforms cannot fsync a directory (Windows); the rename itself is still atomic there.
+  }
+}
+
+export function saveCheckpoint(path: string, c: CheckpointInput): void {
+  const tensors: Map<string, HostTensor> = stateDict(c.model);
+  const metadata: Record<string, string> = { format: 'pt' };
+  const meta = (k: string, v: unknown) => {
+    if (v !== undefined) metadata[META_PREFIX + k] = JSON.stringify(v);
+  };
+  meta('config', c.model.config);
+  meta('epoch', c.epoch);
+  meta('step', c.step);
+  meta('rng', c.rng);
+  meta('extra', c.extra);
+  meta('dropout', dropoutState(c.model));
+  if (c.optimizer) {
+    const o = c.optimizer.stateDict();
+    for (const [k, t] of o.tensors) tensors.set(OPTIMIZER_PREFIX + k, t);
+    meta('optimizer', { kind: o.kind, groups: o.groups, steps: o.steps });
+  }
+  writeFileAtomic(path, (fd) => writeSafetensorsFd(fd, tensors, metadata));
+}
+
+/** Reads and validates a checkpoint (or any safetensors state dict, e.g. one saved from PyTorch). */
+export function loadCheckpoint(path: string): Checkpoint {
+  let file;
+  try {
+    file = readSafetensors(path);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`${path}: cannot read the checkpoint: ${err.message}`);
+  }
+  const md = file.metadata;
+  const parse = (k: string): unknown => {
+    const s = md[META_PREFIX + k];
+    if (s === undefined) return undefined;
+    try {
+      return JSON.parse(s);
+    } catch {
+      throw new SafetensorsError(path, `metadata ${META_PREFIX + k} is not valid JSON`);
+    }
+  };
+  const model: StateDict = new Map();
+  const optTensors = new Map<string, HostTensor>();
+  for (const [k, t] of file.tensors) {
+    if (k.startsWith(OPTIMIZER_PREFIX)) optTensors.set(k.slice(OPTIMIZER_PREFIX.length), t);
+    else model.set(k, t);
+  }
+  const o = parse('optimizer') as Omit<OptimizerStateDict, 'tensors'> | undefined;
+  const num = (k: string): number | null => {
+    const v = parse(k);
+    if (v === undefined) return null;
+    if (typeof v !== 'number') throw new SafetensorsError(path, `metadata ${META_PREFIX + k} must be a number`);
+    return v;
+  };
+  return {
+    path,
+    model,
+    optimizer: o ? { ...o, tensors: optTensors } : null,
+    config: parse('config') ?? null,
+    epoch: num('epoch'),
+    step: num('step'),
+    rng: parse('rng') ?? null,
+    extra: (parse('extra') as Record<string, unknown>) ?? {},
+    metadata: md,
+  };
+}
+
+/** Loads a checkpoint's weights (strictly by default), and optimizer state when given one. */
+export function restoreCheckpoint(ck: Checkpoint, model: Module, optimizer?: Optimizer<BaseOptions> | null, opts: { strict?: boolean } = {}): void {
+  loadStateDict(model, ck.model, { strict: opts.strict, source: ck.path });
+  if (optimizer) {
+    if (!ck.optimizer) throw new Error(`${ck.path}: the checkpoint holds no optimizer state`);
+    optimizer.loadStateDict(ck.optimizer, ck.path);
+  }
+  const d = ck.metadata[META_PREFIX + 'dropout'];
+  if (d) setDropoutState(model, JSON.parse(d) as Record<string, [number, number]>);
+}
+
+/** Dropout seeds and counters by module name (the model's own RNG position). */
+function dropoutState(model: Module): Record<string, [number, number]> | undefined {
+  const out: Record<string, [number, number]> = {};
+  for (const [name, m] of model.namedModules()) {
+    const d = m as unknown as { seed?: number; counter?: number; p?: number };
+    if (m.typeName === 'Dropout' && typeof d.seed === 'number' && typeof d.counter === 'number') out[name] = [d.seed, d.counter];
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function setDropoutState(model: Module, st: Record<string, [number, number]>): void {
+  for (const [name, m] of model.namedModules()) {
+    const v = st[name];
+    if (v && m.typeName === 'Dropout') Object.assign(m, { seed: v[0], counter: v[1] });
+  }
+}

@@ -1,0 +1,191 @@
+// The base of the layer graph: parameters, buffers, train/eval, per-batch-size builds.
+// Parameters live on one device from construction (cpu) and move with to(); activations, gradients
+// and workspaces are allocated in build() once per input shape and reused by every step.
+import { native, type Device, type Layout } from '../backend.js';
+import type { Tensor } from '../tensor.js';
+
+/** A trainable tensor with its gradient (written, not accumulated, by backward). */
+export interface Param {
+  /** PyTorch state-dict name, e.g. `net.0.weight`. */
+  name: string;
+  value: Tensor;
+  grad: Tensor;
+  /** False for biases and BatchNorm affine parameters: optimizers put them in a no-decay group. */
+  weightDecay: boolean;
+}
+
+/** A non-trainable state tensor (BatchNorm running statistics). */
+export interface BufferEntry {
+  name: string;
+  value: Tensor;
+}
+
+/** The layout the backend keeps a 4-D activation in; other ranks are plain. */
+export function activationLayout(device: Device, shape: readonly number[]): Layout {
+  return shape.length === 4 ? native.preferredLayout(device, shape) : 'plain';
+}
+
+export const shapeKey = (shape: readonly number[], layout: Layout): string => `${shape.join('x')}:${layout}`;
+
+export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export abstract class Module {
+  training = true;
+  device: Device = 'cpu';
+  /** False for the first layer of a network: its backward skips the input gradient and returns null. */
+  needsInputGrad = true;
+  protected ownParams: Param[] = [];
+  protected ownBuffers: BufferEntry[] = [];
+  /** Set by build(): the layout of the output this module returns for the current input shape. */
+  outputLayout: Layout = 'plain';
+
+  /** Class name as torchsummary prints it. */
+  get typeName(): string {
+    return this.constructor.name;
+  }
+
+  /** Child modules under their names ('0', '1', … in a Sequential; 'net' in a model). */
+  children(): Array<[string, Module]> {
+    return [];
+  }
+
+  /** Output shape for an input shape (batch included), with no allocation: used by summary(). */
+  abstract outputShape(inputShape: readonly number[]): number[];
+
+  /** Allocates outputs, gradients and workspaces for this input shape (cached per shape) and returns
+   *  the output shape. Moves the parameters to `device` first when they live elsewhere. */
+  abstract build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[];
+
+  /** Returns a preallocated output (valid until the next forward with the same batch size). */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Writes parameter gradients and returns the preallocated input gradient (null when not needed). */
+  abstract backward(dy: Tensor): Tensor | null;
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const [, c] of this.children()) c.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  parameters(prefix = ''): Param[] {
+    const out: Param[] = this.ownParams.map((p) => ({ ...p, name: prefix + p.name }));
+    for (const [n, c] of this.children()) out.push(...c.parameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  buffers(prefix = ''): BufferEntry[] {
+    const out: BufferEntry[] = this.ownBuffers.map((b) => ({ ...b, name: prefix + b.name }));
+    for (const [n, c] of this.children()) out.push(...c.buffers(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Every module under this one, depth first, with its dotted name (this one is ''). */
+  namedModules(prefix = ''): Array<[string, Module]> {
+    const out: Array<[string, Module]> = [[prefix.replace(/\.$/, ''), this]];
+    for (const [n, c] of this.children()) out.push(...c.namedModules(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Moves parameters and buffers to a device (copies, then frees the old storage). */
+  to(device: Device): this {
+    for (const [, c] of this.children()) c.to(device);
+    if (device === this.device) return this;
+    const move = (t: Tensor): Tensor => {
+      const n = native.empty(device, t.shape, t.dtype, t.layout);
+      native.write(n, native.toArray(t));
+      t.dispose();
+      return n;
+    };
+    for (const p of this.ownParams) {
+      p.value = move(p.value);
+      p.grad = move(p.grad);
+    }
+    for (const b of this.ownBuffers) b.value = move(b.value);
+    this.releaseBuilds();
+    this.device = device;
+    return this;
+  }
+
+  /** Frees the per-shape allocations (outputs, gradients, workspaces). */
+  protected releaseBuilds(): void {}
+
+  dispose(): void {
+    for (const [, c] of this.children()) c.dispose();
+    this.releaseBuilds();
+    for (const p of this.ownParams) {
+      p.value.dispose();
+      p.grad.dispose();
+    }
+    for (const b of this.ownBuffers) b.value.dispose();
+  }
+
+  protected addParam(name: string, shape: number[], weightDecay: boolean): Param {
+    const p: Param = {
+      name,
+      value: native.empty(this.device, shape, 'float32'),
+      grad: native.empty(this.device, shape, 'float32'),
+      weightDecay,
+    };
+    native.fill(p.value, 0);
+    native.fill(p.grad, 0);
+    this.ownParams.push(p);
+    return p;
+  }
+
+  protected addBuffer(name: string, shape: number[], value: number): BufferEntry {
+    const b: BufferEntry = { name, value: native.empty(this.device, shape, 'float32') };
+    native.fill(b.value, value);
+    this.ownBuffers.push(b);
+    return b;
+  }
+
+  /** The parameter registered under a local name (e.g. 'weight'). */
+  param(localName: string): Param {
+    const p = this.ownParams.find((q) => q.name === localName);
+    if (!p) throw new RangeError(`${this.typeName} has no parameter '${localName}'`);
+    return p;
+  }
+
+  /** Local parameters and buffers (for state dicts). */
+  localParams(): readonly Param[] {
+    return this.ownParams;
+  }
+  localBuffers(): readonly BufferEntry[] {
+    return this.ownBuffers;
+  }
+}
+
+/** Per-shape allocation cache: one entry per (input shape, layout), selected by build(). */
+export class BuildCache<T extends { tensors: Array<Tensor | null> }> {
+  private readonly entries = new Map<string, T>();
+  current: T | null = null;
+
+  select(key: string, make: () => T): T {
+    let e = this.entries.get(key);
+    if (!e) {
+      e = make();
+      this.entries.set(key, e);
+    }
+    this.current = e;
+    return e;
+  }
+
+  clear(): void {
+    for (const e of this.entries.values()) for (const t of e.tensors) t?.dispose();
+    this.entries.clear();
+    this.current = null;
+  }
+}
+
+export function checkInput(op: string, x: Tensor, expected: { shape: readonly number[]; layout: Layout } | null | undefined): void {
+  if (!expected) throw new Error(`${op}.forward: call build(device, inputShape) first`);
+  if (x.shape.length !== expected.shape.length || x.shape.some((d, i) => d !== expected.shape[i]) || x.layout !== expected.layout) {
+    throw new RangeError(`${op}.forward: input is [${x.shape.join(', ')}] ${x.layout}, but the module was built for ` +
+      `[${expected.shape.join(', ')}] ${expected.layout}; call build() with this shape first`);
+  }
+}

@@ -1,0 +1,87 @@
+// train(): runs the training loop in a worker thread so the caller's event loop stays responsive; the
+// returned TrainRun is a Promise of the history and an EventEmitter of progress events.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { packageRoot } from '../backend.js';
+import type { TrainOptions, RecipeName } from './options.js';
+import { resolveTrainOptions } from './options.js';
+import type { CheckpointEvent, EpochEvent, ProgressEvent, RunInfo, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
+
+export type { TrainOptions, RecipeName } from './options.js';
+export * from './events.js';
+export { resolveTrainOptions, RECIPES } from './options.js';
+
+export type TrainInput = Partial<TrainOptions> & { data: string; recipe?: RecipeName };
+
+export interface TrainRunEvents {
+  info: [RunInfo];
+  progress: [ProgressEvent];
+  epoch: [EpochEvent];
+  checkpoint: [CheckpointEvent];
+  warning: [WarningEvent];
+  log: [string];
+}
+
+export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLike<TrainHistory> {
+  readonly options: TrainOptions;
+  private readonly promise: Promise<TrainHistory>;
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(input: TrainInput, signal?: AbortSignal) {
+    super();
+    this.options = resolveTrainOptions(input);
+    const script = join(packageRoot(), 'dist', 'lib', 'train', 'worker.js');
+    if (!existsSync(script)) throw new Error(`vgg-cifar: ${script} is missing; run \`npm run build:ts\``);
+    this.promise = new Promise<TrainHistory>((resolve, reject) => {
+      const worker = new Worker(script, { workerData: { options: this.options, stopFlag: this.stopFlag } });
+      let settled = false;
+      const onAbort = () => this.stop();
+      if (signal) {
+        if (signal.aborted) this.stop();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      worker.on('message', (m: WorkerMessage) => {
+        switch (m.type) {
+          case 'info': this.emit('info', m.info); break;
+          case 'progress': this.emit('progress', m.event); break;
+          case 'epoch': this.emit('epoch', m.event); break;
+          case 'checkpoint': this.emit('checkpoint', m.event); break;
+          case 'warning': this.emit('warning', m.event); break;
+          case 'log': this.emit('log', m.line); break;
+          case 'done': finish(() => resolve(m.history)); break;
+          case 'error': {
+            const err = new Error(m.message);
+            err.name = m.name;
+            if (m.stack) err.stack = m.stack;
+            finish(() => reject(err));
+            break;
+          }
+        }
+      });
+      worker.on('error', (err) => finish(() => reject(err)));
+      worker.on('exit', (code) => finish(() => reject(new Error(`training worker exited with code ${code} before finishing`))));
+    });
+  }
+
+  /** Stops after the current step, saving a checkpoint first. */
+  stop(): void {
+    Atomics.store(this.stopFlag, 0, 1);
+  }
+
+  then<A = TrainHistory, B = never>(onOk?: ((h: TrainHistory) => A | PromiseLike<A>) | null, onErr?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.promise.then(onOk, onErr);
+  }
+}
+
+/** Trains in a worker thread. `await train(opts)` gives the history; `.on('progress', …)` streams events. */
+export function train(input: TrainInput, opts: { signal?: AbortSignal } = {}): TrainRun {
+  return new TrainRun(input, opts.signal);
+}

@@ -1,0 +1,180 @@
+// Training options: defaults (the study report's run), named recipes, and validation up front with
+// messages that name the option and the allowed values.
+
+export type OptimizerName = 'adam' | 'adamw' | 'adagrad' | 'sgd';
+export type ScheduleName = 'constant' | 'step' | 'multistep' | 'cosine' | 'onecycle';
+export type InitName = 'xavier_uniform' | 'kaiming_normal' | 'kaiming_uniform' | 'pytorch_default';
+export type ClassifierName = 'report' | 'standard' | 'linear';
+export type RecipeName = 'report' | 'fast';
+
+export interface TrainOptions {
+  /** Folder holding cifar-10-batches-bin/ (or it, or the official archive). */
+  data: string;
+  download: boolean;
+  model: 'vgg11' | 'vgg13' | 'vgg16' | 'vgg19';
+  batchNorm: boolean;
+  classifier: ClassifierName;
+  /** The report's bug, opt-in: a ReLU after the last Linear. */
+  reluOnLogits: boolean;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleName;
+  warmupEpochs: number;
+  labelSmoothing: number;
+  init: InitName;
+  augment: boolean;
+  normalize: boolean;
+  /** Print the report's line every `display` steps. */
+  display: number;
+  saveEvery: number;
+  out: string;
+  seed: number;
+  backend: 'auto' | 'cpu' | 'cuda';
+  threads: number;
+  /** Train on the first `limit` training images (0 = all). */
+  limit: number;
+  /** Evaluate on the first `testLimit` test images (0 = all). */
+  testLimit: number;
+  /** Evaluate on the test split after every epoch. */
+  evalEveryEpoch: boolean;
+  resume: string | null;
+  log: string | null;
+  /** Consecutive loss readings (every `display` steps) near ln 10 before the stall warning. */
+  stallPatience: number;
+  /** Stop training when the loss or a gradient becomes NaN/Inf (after saving the last good state). */
+  stopOnNonFinite: boolean;
+}
+
+export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
+  download: false,
+  model: 'vgg16',
+  batchNorm: false,
+  classifier: 'report',
+  reluOnLogits: false,
+  epochs: 50,
+  batchSize: 32,
+  optimizer: 'adam',
+  lr: 1e-3,
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 0,
+  schedule: 'constant',
+  warmupEpochs: 0,
+  labelSmoothing: 0,
+  init: 'xavier_uniform',
+  augment: false,
+  normalize: false,
+  display: 100,
+  saveEvery: 10,
+  out: 'models',
+  seed: 0,
+  backend: 'auto',
+  threads: 0,
+  limit: 0,
+  testLimit: 0,
+  evalEveryEpoch: true,
+  resume: null,
+  log: null,
+  stallPatience: 5,
+  stopOnNonFinite: true,
+};
+
+/** Best accuracy per epoch: BatchNorm, SGD Nesterov with one-cycle, weight decay, label smoothing,
+ *  crop + flip, normalization, a larger batch. */
+export const FAST_RECIPE: Omit<TrainOptions, 'data'> = {
+  ...REPORT_RECIPE,
+  batchNorm: true,
+  classifier: 'standard',
+  epochs: 30,
+  batchSize: 128,
+  optimizer: 'sgd',
+  lr: 0.1,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 5e-4,
+  schedule: 'onecycle',
+  warmupEpochs: 0,
+  labelSmoothing: 0.1,
+  init: 'kaiming_normal',
+  augment: true,
+  normalize: true,
+};
+
+export const RECIPES: Record<RecipeName, Omit<TrainOptions, 'data'>> = { report: REPORT_RECIPE, fast: FAST_RECIPE };
+
+function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new RangeError(`option ${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
+function num(name: string, v: unknown, lo: number, hi: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`option ${name} must be a finite number; got ${JSON.stringify(v)}`);
+  if (integer && !Number.isInteger(v)) throw new RangeError(`option ${name} must be an integer; got ${v}`);
+  if (v < lo || v > hi) throw new RangeError(`option ${name} must be in [${lo}, ${hi}]; got ${v}`);
+  return v;
+}
+
+function bool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`option ${name} must be true or false; got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function strOrNull(name: string, v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'string' || v.length === 0) throw new TypeError(`option ${name} must be a non-empty string or null; got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Fills defaults from a recipe and validates every field; unknown fields are refused (typos). */
+export function resolveTrainOptions(input: Partial<TrainOptions> & { data: string; recipe?: RecipeName }): TrainOptions {
+  if (input === null || typeof input !== 'object') throw new TypeError('train options must be an object');
+  const recipe = oneOf('recipe', input.recipe ?? 'report', ['report', 'fast'] as const);
+  const known = new Set([...Object.keys(REPORT_RECIPE), 'data', 'recipe']);
+  for (const k of Object.keys(input)) {
+    if (!known.has(k)) throw new RangeError(`unknown option ${k}; known options: ${[...known].sort().join(', ')}`);
+  }
+  const o = { ...RECIPES[recipe], ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) } as TrainOptions & { recipe?: string };
+  delete o.recipe;
+  if (typeof o.data !== 'string' || o.data.length === 0) throw new TypeError('option data must name the CIFAR-10 folder (or archive)');
+  o.download = bool('download', o.download);
+  o.model = oneOf('model', o.model, ['vgg11', 'vgg13', 'vgg16', 'vgg19'] as const);
+  o.batchNorm = bool('batchNorm', o.batchNorm);
+  o.classifier = oneOf('classifier', o.classifier, ['report', 'standard', 'linear'] as const);
+  o.reluOnLogits = bool('reluOnLogits', o.reluOnLogits);
+  o.epochs = num('epochs', o.epochs, 1, 100000, true);
+  o.batchSize = num('batchSize', o.batchSize, 1, 65536, true);
+  o.optimizer = oneOf('optimizer', o.optimizer, ['adam', 'adamw', 'adagrad', 'sgd'] as const);
+  o.lr = num('lr', o.lr, 0, 100);
+  if (o.lr === 0) throw new RangeError('option lr must be > 0; got 0');
+  o.momentum = num('momentum', o.momentum, 0, 1);
+  o.nesterov = bool('nesterov', o.nesterov);
+  if (o.nesterov && (o.optimizer !== 'sgd' || o.momentum === 0)) throw new RangeError('option nesterov needs optimizer sgd with momentum > 0');
+  o.weightDecay = num('weightDecay', o.weightDecay, 0, 1);
+  o.schedule = oneOf('schedule', o.schedule, ['constant', 'step', 'multistep', 'cosine', 'onecycle'] as const);
+  o.warmupEpochs = num('warmupEpochs', o.warmupEpochs, 0, o.epochs);
+  o.labelSmoothing = num('labelSmoothing', o.labelSmoothing, 0, 0.999);
+  o.init = oneOf('init', o.init, ['xavier_uniform', 'kaiming_normal', 'kaiming_uniform', 'pytorch_default'] as const);
+  o.augment = bool('augment', o.augment);
+  o.normalize = bool('normalize', o.normalize);
+  o.display = num('display', o.display, 1, 1e9, true);
+  o.saveEvery = num('saveEvery', o.saveEvery, 1, 1e9, true);
+  if (typeof o.out !== 'string' || o.out.length === 0) throw new TypeError('option out must name the folder for checkpoints');
+  o.seed = num('seed', o.seed, 0, 2 ** 32 - 1, true);
+  o.backend = oneOf('backend', o.backend, ['auto', 'cpu', 'cuda'] as const);
+  o.threads = num('threads', o.threads, 0, 1024, true);
+  o.limit = num('limit', o.limit, 0, 1e9, true);
+  o.testLimit = num('testLimit', o.testLimit, 0, 1e9, true);
+  o.evalEveryEpoch = bool('evalEveryEpoch', o.evalEveryEpoch);
+  o.resume = strOrNull('resume', o.resume);
+  o.log = strOrNull('log', o.log);
+  o.stallPatience = num('stallPatience', o.stallPatience, 1, 1e9, true);
+  o.stopOnNonFinite = bool('stopOnNonFinite', o.stopOnNonFinite);
+  return o;
+}
