@@ -14,7 +14,11 @@ export interface Spec {
   act?: boolean;
 }
 
-const reason = cudaUnavailableReason();
+/** VGG_CIFAR_GPU_TESTS_ON_CPU=1 runs these tests cpu against cpu: it checks the tests themselves (argument
+ *  order, shapes, the napi layer's rules) on a machine without a GPU. */
+const onCpu = process.env.VGG_CIFAR_GPU_TESTS_ON_CPU === '1';
+export const gpu: Device = onCpu ? 'cpu' : 'cuda';
+const reason = onCpu ? null : cudaUnavailableReason();
 const required = process.env.VGG_CIFAR_GPU_TESTS === '1';
 if (reason) console.log(`CUDA tests ${required ? 'cannot run' : 'skipped'}: ${reason}`);
 
@@ -55,15 +59,15 @@ export function runOn(device: Device, specs: Record<string, Spec | null>, op: (t
 export function parity(specs: Record<string, Spec | null>, compare: string[], op: (t: Record<string, NativeTensor | null>) => void,
   rtol = 1e-4): { cpu: Record<string, Host>; cuda: Record<string, Host> } {
   const cpu = runOn('cpu', specs, op);
-  const gpu = runOn('cuda', specs, op);
+  const other = runOn(gpu, specs, op);
   for (const k of compare) {
-    const a = gpu[k];
+    const a = other[k];
     const e = cpu[k];
     expect(a.length, k).toBe(e.length);
     if (a instanceof Float32Array) expectRel(a, e as Float32Array, rtol, k);
     else expect(Array.from(a), k).toEqual(Array.from(e));
   }
-  return { cpu, cuda: gpu };
+  return { cpu, cuda: other };
 }
 
 export function expectRel(actual: Float32Array, expected: Float32Array, rtol: number, what: string): void {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The prepared GPU check of the CUDA backend, one call on a GPU machine (see ../shared/gpu/README.md):
-#   here:  ../shared/gpu/pack.sh node_modules build      (after `npx cmake-js compile` with nvcc)
+#   here:  npx cmake-js compile && npx tsc -p tsconfig.json && ../shared/gpu/pack.sh --data node_modules build dist
 #   there: bash .gpu/run.sh bash native/cuda/check/gpu-check.sh
 # 1. checks native/cuda/api.h against the real cudnn.h / cublas_v2.h of the machine's nvidia wheels,
 # 2. prints the cuda backend's status, 3. runs `npm run test:gpu`, 4. prints a short table last.
