@@ -101,6 +101,7 @@ BackendStatus CudaBackend::status() {
   const CudaLibraries& L = cudaLibraries();
   s.details["cudnn"] = L.cudnnInfo.loaded ? L.cudnnInfo.version + " at " + L.cudnnInfo.path : "not loaded: " + L.cudnnInfo.error;
   s.details["cublas"] = L.cublasInfo.loaded ? L.cublasInfo.version + " at " + L.cublasInfo.path : "not loaded: " + L.cublasInfo.error;
+  if (L.cudnnInfo.loaded && L.cudnn.cudnnGetCudartVersion) s.details["cudnnBuiltForCuda"] = versionString((int)L.cudnn.cudnnGetCudartVersion());
   s.details["cudnnSearched"] = join(L.cudnnInfo.searched, ", ");
   s.details["cublasSearched"] = join(L.cublasInfo.searched, ", ");
   if (!L.cudnnInfo.loaded) missing.push_back(L.cudnnInfo.error + " (looked in " + s.details["cudnnSearched"] + "; set VGG_CIFAR_CUDNN)");

@@ -97,9 +97,11 @@ describe('cuda backend status', () => {
     mkdirSync(cublasDir, { recursive: true });
     stubLibrary(join(cublasDir, 'libcublasLt.so.13'), ['cublasLtCreate'], '');
     stubLibrary(join(cublasDir, 'libcublas.so.13'), cublasSymbols, cublasBody(13));
-    stubLibrary(join(cudnnDir, 'libcudnn.so.9'), cudnnSymbols, 'unsigned long cudnnGetVersion(void) { return 90600; }');
+    stubLibrary(join(cudnnDir, 'libcudnn.so.9'), cudnnSymbols,
+      'unsigned long cudnnGetVersion(void) { return 90600; }\nunsigned long cudnnGetCudartVersion(void) { return 12080; }');
     let s = cudaStatusWith({ NVIDIA_WHEELS_DIR: root });
     expect(s.details.cudnn).toBe(`9.6.0 at ${join(cudnnDir, 'libcudnn.so.9')}`);
+    expect(s.details.cudnnBuiltForCuda).toBe('12.8');
     expect(s.details.cublas).toBe(`13.2.7 at ${join(cublasDir, 'libcublas.so.13')}`);
     expect(s.reason ?? '').not.toMatch(/cuDNN|cuBLAS/);
 
