@@ -22,6 +22,11 @@ status=$(node -e "const b=require('./build/Release/vgg_cifar.node').backends()[1
 echo "$status"
 start=$(date +%s)
 VGG_CIFAR_GPU_TESTS=1 npx vitest run test/cuda test/native/cuda-status.test.ts 2>&1 | tee /tmp/gpu-tests.log | tail -40
+# Convolution speed per VGG16 layer (needs dist/: npx tsc -p tsconfig.json before packing).
+if [[ -f dist/bench/gpu-ops.js ]]; then
+  node dist/bench/gpu-ops.js --batch 128 2>&1 | tee /tmp/gpu-ops.md | tail -16
+  VGG_CIFAR_TF32=1 node dist/bench/gpu-ops.js --batch 128 2>&1 | tee /tmp/gpu-ops-tf32.md | tail -1
+fi
 tests=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/gpu-tests.log | grep -E '^ *Tests ' | tail -1)
 echo
 echo "| check            | result"
@@ -30,3 +35,5 @@ echo "| card             | ${card:-no nvidia-smi}"
 echo "| api.h vs headers | $api"
 echo "| cuda status      | $status"
 echo "| GPU tests        | ${tests:-none ran} ($(( $(date +%s) - start )) s)"
+echo "| convs fp32       | $(tail -1 /tmp/gpu-ops.md 2>/dev/null)"
+echo "| convs TF32       | $(tail -1 /tmp/gpu-ops-tf32.md 2>/dev/null)"
