@@ -1,6 +1,15 @@
-// The package's API. The lead adds train()/evaluate() (lib/train/) here.
+// The package's API: tensors and backends, the layer graph and VGG family, optimizers, CIFAR-10 data,
+// training (train() in a worker thread) and evaluation.
 export { native, backends, resolveDevice, type BackendChoice, type Device, type DType, type Layout } from './backend.js';
 export * from './tensor.js';
 export * from './nn/index.js';
 export * from './models/index.js';
 export * from './optim/index.js';
+export * from './data/index.js';
+export { Rng } from './nn/index.js';
+export { train, TrainRun, resolveTrainOptions, RECIPES, type TrainInput, type TrainOptions, type RecipeName } from './train/index.js';
+export type { ProgressEvent, EpochEvent, CheckpointEvent, WarningEvent, RunInfo, TrainHistory, TrainHooks } from './train/events.js';
+export { runTraining } from './train/loop.js';
+export { evaluate, type EvaluateOptions } from './train/evaluate-api.js';
+export { evaluateSplit, formatConfusion, type EvalResult } from './train/evaluate.js';
+export { StallDetector } from './train/stall.js';

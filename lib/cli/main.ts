@@ -3,11 +3,15 @@
 import { Command } from 'commander';
 import { registerInfo } from './info.js';
 import { registerSummary } from './summary.js';
+import { registerTrain } from './train.js';
+import { registerEval } from './eval.js';
 
 const program = new Command();
 program.name('vgg-cifar').description('Train VGG16 on CIFAR-10 from Node.js (oneDNN on the CPU, cuDNN/cuBLAS on NVIDIA GPUs)');
 registerInfo(program);
 registerSummary(program);
+registerTrain(program);
+registerEval(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg = err instanceof Error ? err.message : String(err);

@@ -18,7 +18,7 @@ const float = (name: string) => (v: string) => {
 
 export interface TrainFlags {
   data: string; download?: boolean; recipe?: 'report' | 'fast'; model?: string; bn?: boolean; classifier?: string;
-  reluOnLogits?: boolean; epochs?: number; batchSize?: number; optimizer?: string; lr?: number; momentum?: number;
+  reluOnLogits?: boolean; widthDivisor?: number; epochs?: number; batchSize?: number; optimizer?: string; lr?: number; momentum?: number;
   nesterov?: boolean; weightDecay?: number; schedule?: string; labelSmoothing?: number; init?: string; augment?: boolean;
   normalize?: boolean; display?: number; saveEvery?: number; out?: string; seed?: number; backend?: string; threads?: number;
   limit?: number; testLimit?: number; eval?: boolean; resume?: string; log?: string; progress?: boolean;
@@ -29,7 +29,7 @@ const INIT_ALIASES: Record<string, string> = { xavier: 'xavier_uniform', kaiming
 export function flagsToInput(f: TrainFlags): TrainInput {
   const input: Record<string, unknown> = {
     data: f.data, download: f.download, recipe: f.recipe, model: f.model, batchNorm: f.bn, classifier: f.classifier,
-    reluOnLogits: f.reluOnLogits, epochs: f.epochs, batchSize: f.batchSize, optimizer: f.optimizer, lr: f.lr,
+    reluOnLogits: f.reluOnLogits, widthDivisor: f.widthDivisor, epochs: f.epochs, batchSize: f.batchSize, optimizer: f.optimizer, lr: f.lr,
     momentum: f.momentum, nesterov: f.nesterov, weightDecay: f.weightDecay, schedule: f.schedule,
     labelSmoothing: f.labelSmoothing, init: f.init ? (INIT_ALIASES[f.init] ?? f.init) : undefined, augment: f.augment,
     normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, seed: f.seed, backend: f.backend,
@@ -49,6 +49,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--model <name>').choices(['vgg11', 'vgg13', 'vgg16', 'vgg19']))
     .option('--bn', 'BatchNorm after every convolution')
     .addOption(new Option('--classifier <kind>', 'report: 512-100-100-10; standard: 512-512-512 with dropout; linear: 512-10').choices(['report', 'standard', 'linear']))
+    .option('--width-divisor <n>', 'divide every conv width by n (1: the real VGG)', int('width-divisor'))
     .option('--relu-on-logits', "reproduce the report's bug: a ReLU after the last Linear (the loss then stalls at ln 10)")
     .option('--epochs <n>', 'epochs', int('epochs'))
     .option('--batch-size <n>', 'batch size', int('batch-size'))

@@ -14,6 +14,8 @@ export interface TrainOptions {
   model: 'vgg11' | 'vgg13' | 'vgg16' | 'vgg19';
   batchNorm: boolean;
   classifier: ClassifierName;
+  /** Divides every conv width (1 = the real VGG; tests and quick experiments use 4 or 8). */
+  widthDivisor: number;
   /** The report's bug, opt-in: a ReLU after the last Linear. */
   reluOnLogits: boolean;
   epochs: number;
@@ -55,6 +57,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   model: 'vgg16',
   batchNorm: false,
   classifier: 'report',
+  widthDivisor: 1,
   reluOnLogits: false,
   epochs: 50,
   batchSize: 32,
@@ -148,6 +151,8 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.batchNorm = bool('batchNorm', o.batchNorm);
   o.classifier = oneOf('classifier', o.classifier, ['report', 'standard', 'linear'] as const);
   o.reluOnLogits = bool('reluOnLogits', o.reluOnLogits);
+  o.widthDivisor = num('widthDivisor', o.widthDivisor, 1, 64, true);
+  if (64 % o.widthDivisor !== 0) throw new RangeError(`option widthDivisor must divide 64; got ${o.widthDivisor}`);
   o.epochs = num('epochs', o.epochs, 1, 100000, true);
   o.batchSize = num('batchSize', o.batchSize, 1, 65536, true);
   o.optimizer = oneOf('optimizer', o.optimizer, ['adam', 'adamw', 'adagrad', 'sgd'] as const);

@@ -1,0 +1,67 @@
+// evaluate(): accuracy, per-class accuracy and confusion matrix of a checkpoint (ours, or a state dict
+// saved from PyTorch) or of a model in memory, on the TEST split by default.
+import { resolveDevice, type BackendChoice } from '../backend.js';
+import { prepareCifar10 } from '../data/prepare.js';
+import { splitToDevice } from '../data/device.js';
+import { loadCheckpoint, restoreCheckpoint } from '../nn/checkpoint.js';
+import { modelFromConfig, Vgg, type VggConfig } from '../models/vgg.js';
+import { evaluateSplit, type EvalResult } from './evaluate.js';
+import { modelFromOptions } from './loop.js';
+import type { TrainOptions } from './options.js';
+
+export interface EvaluateOptions {
+  /** A checkpoint path, or a model already built and loaded. */
+  checkpoint: string | Vgg;
+  data: string;
+  split?: 'test' | 'train';
+  batchSize?: number;
+  backend?: BackendChoice;
+  /** Only for files that carry no configuration (a state dict saved from PyTorch). */
+  model?: TrainOptions['model'];
+  batchNorm?: boolean;
+  classifier?: TrainOptions['classifier'];
+  reluOnLogits?: boolean;
+  /** Normalization the model was trained with (taken from the checkpoint when it says). */
+  normalize?: boolean;
+  /** Evaluate on the first `limit` images of the split (0 = all). */
+  limit?: number;
+  download?: boolean;
+}
+
+export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
+  const split = o.split ?? 'test';
+  if (split !== 'test' && split !== 'train') throw new RangeError(`evaluate: split must be 'test' or 'train', got '${String(split)}'`);
+  const batchSize = o.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+  const limit = o.limit ?? 0;
+  const data = await prepareCifar10(o.data, {
+    download: o.download ?? false,
+    splits: [split],
+    ...(limit > 0 ? (split === 'test' ? { testSubset: { first: limit } } : { trainSubset: { first: limit } }) : {}),
+  });
+  const host = split === 'test' ? data.test! : data.train!;
+  let model: Vgg;
+  let normalize = o.normalize ?? false;
+  let owned = false;
+  if (typeof o.checkpoint === 'string') {
+    const ck = loadCheckpoint(o.checkpoint);
+    const trained = ck.extra.options as Partial<TrainOptions> | undefined;
+    if (ck.config) model = modelFromConfig(ck.config as VggConfig);
+    else {
+      model = modelFromOptions({ model: o.model ?? 'vgg16', batchNorm: o.batchNorm ?? false, classifier: o.classifier ?? 'report',
+        reluOnLogits: o.reluOnLogits ?? false }, data.classes.length);
+    }
+    if (o.normalize === undefined && typeof trained?.normalize === 'boolean') normalize = trained.normalize;
+    restoreCheckpoint({ ...ck, model: new Map([...ck.model].filter(([k]) => !k.startsWith('optimizer.'))) }, model);
+    owned = true;
+  } else model = o.checkpoint;
+  const device = resolveDevice(o.backend ?? 'auto');
+  const onDevice = splitToDevice(host, device);
+  try {
+    model.build(device, [Math.min(batchSize, host.count), 3, 32, 32]);
+    return evaluateSplit(model, onDevice, { batchSize, normalize, classes: data.classes, split, labels: host.labels });
+  } finally {
+    onDevice.dispose();
+    if (owned) model.dispose();
+  }
+}

@@ -1,0 +1,82 @@
+// Accuracy, per-class accuracy and the confusion matrix of a model on a split (the TEST split when
+// called by the training loop and `vgg-cifar eval`: the study report measured its training data).
+import { native } from '../backend.js';
+import { empty, type Tensor } from '../tensor.js';
+import type { Module } from '../nn/module.js';
+import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
+import { BatchLoader } from '../data/batches.js';
+import type { DeviceSplit } from '../data/device.js';
+
+export interface EvalResult {
+  split: 'test' | 'train';
+  count: number;
+  /** 0-1 */
+  accuracy: number;
+  /** Mean cross-entropy (no label smoothing). */
+  loss: number;
+  /** Accuracy of each class (0-1), by class index. */
+  perClass: number[];
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  classes: string[];
+  /** Predicted class of every record, in split order. */
+  predictions: Int32Array;
+}
+
+export interface EvalOptions {
+  batchSize: number;
+  normalize: boolean;
+  classes: string[];
+  split: 'test' | 'train';
+  /** Host copy of the split's labels (for the confusion matrix). */
+  labels: Uint8Array;
+}
+
+export function evaluateSplit(model: Module, data: DeviceSplit, o: EvalOptions): EvalResult {
+  const n = data.images.shape[0];
+  const k = o.classes.length;
+  const loader = new BatchLoader(data, { batchSize: Math.min(o.batchSize, n), shuffle: false, normalize: o.normalize });
+  const loss = new SoftmaxCrossEntropyLoss();
+  const predictions = new Int32Array(n);
+  const preds = new Map<number, Tensor>();
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    let offset = 0;
+    for (const b of loader.epoch(0)) {
+      model.build(data.device, [b.size, 3, 32, 32]);
+      const logits = model.forward(b.images);
+      loss.build(data.device, logits.shape);
+      loss.forward(logits, b.labels, { grad: false });
+      let p = preds.get(b.size);
+      if (!p) preds.set(b.size, (p = empty(data.device, [b.size], 'int32')));
+      native.argmax(logits, p);
+      predictions.set(native.toArray(p) as Int32Array, offset);
+      offset += b.size;
+    }
+    const r = loss.read();
+    const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    for (let i = 0; i < n; i++) confusion[o.labels[i]][predictions[i]]++;
+    const perClass = confusion.map((row, c) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return total ? row[c] / total : NaN;
+    });
+    return { split: o.split, count: n, accuracy: r.accuracy, loss: r.loss, perClass, confusion, classes: o.classes, predictions };
+  } finally {
+    model.train(wasTraining);
+    loader.dispose();
+    loss.dispose();
+    for (const p of preds.values()) p.dispose();
+  }
+}
+
+/** A fixed-width confusion matrix with class names, for terminals. */
+export function formatConfusion(r: EvalResult): string {
+  const names = r.classes.map((c) => c.slice(0, 10));
+  const w = Math.max(6, ...r.confusion.flat().map((v) => String(v).length + 1));
+  const lines = [`${'true \\ pred'.padEnd(12)}${names.map((c) => c.slice(0, w - 1).padStart(w)).join('')}   accuracy`];
+  r.confusion.forEach((row, i) => {
+    lines.push(`${names[i].padEnd(12)}${row.map((v) => String(v).padStart(w)).join('')}   ${(100 * r.perClass[i]).toFixed(1)}%`);
+  });
+  return lines.join('\n');
+}

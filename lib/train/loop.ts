@@ -1,0 +1,212 @@
+// The training loop (runs inside the worker thread of train(), or directly): data on the device,
+// model and optimizer built once, one synchronous step per batch, host reads only every `display`
+// steps, evaluation on the TEST split after each epoch, atomic checkpoints, stall detection.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { backends, native, resolveDevice } from '../backend.js';
+import { prepareCifar10 } from '../data/prepare.js';
+import { splitToDevice, type DeviceSplit } from '../data/device.js';
+import { BatchLoader } from '../data/batches.js';
+import { vgg, type Vgg } from '../models/vgg.js';
+import { initialize } from '../nn/init.js';
+import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
+import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
+import { scheduleLr, type Schedule } from '../optim/schedules.js';
+import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
+import { evaluateSplit } from './evaluate.js';
+import { StallDetector } from './stall.js';
+import { reluZeroFractions } from './activity.js';
+import type { TrainOptions } from './options.js';
+import type { CheckpointEvent, EpochEvent, ProgressEvent, TrainHistory, TrainHooks, WarningEvent } from './events.js';
+
+export function modelFromOptions(o: Pick<TrainOptions, 'model' | 'batchNorm' | 'classifier' | 'reluOnLogits'> & { widthDivisor?: number }, numClasses: number): Vgg {
+  const depth = Number(o.model.slice(3)) as 11 | 13 | 16 | 19;
+  return vgg({ depth, batchNorm: o.batchNorm, classifier: o.classifier, reluOnLogits: o.reluOnLogits, numClasses, widthDivisor: o.widthDivisor ?? 1 });
+}
+
+export function optimizerSpec(o: TrainOptions): OptimizerSpec {
+  const spec: OptimizerSpec = { kind: o.optimizer, lr: o.lr, weightDecay: o.weightDecay };
+  if (o.optimizer === 'sgd') Object.assign(spec, { momentum: o.momentum, nesterov: o.nesterov });
+  return spec;
+}
+
+/** The learning-rate schedule over the whole run, per optimizer step. */
+export function scheduleFor(o: TrainOptions, stepsPerEpoch: number): Schedule {
+  const total = Math.max(1, o.epochs * stepsPerEpoch);
+  switch (o.schedule) {
+    case 'constant':
+      return o.warmupEpochs > 0 ? { kind: 'warmup', warmupSteps: Math.round(o.warmupEpochs * stepsPerEpoch), totalSteps: total, decay: 'constant' } : { kind: 'constant' };
+    case 'cosine':
+      return o.warmupEpochs > 0 ? { kind: 'warmup', warmupSteps: Math.round(o.warmupEpochs * stepsPerEpoch), totalSteps: total, decay: 'cosine' }
+        : { kind: 'cosine', totalSteps: total };
+    case 'onecycle':
+      return { kind: 'onecycle', totalSteps: total, maxLr: o.lr };
+    case 'step':
+      return { kind: 'step', stepSize: Math.max(1, Math.round(total / 3)) };
+    case 'multistep':
+      return { kind: 'multistep', milestones: [Math.round(total * 0.5), Math.round(total * 0.75)] };
+  }
+}
+
+interface RunState { epoch: number; stepInEpoch: number; globalStep: number }
+
+const finite = (v: number) => Number.isFinite(v);
+
+export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Promise<TrainHistory> {
+  const t0 = performance.now();
+  if (o.threads > 0) native.setThreads(o.threads);
+  const device = resolveDevice(o.backend);
+  const desc = backends().find((b) => b.device === device)?.description ?? device;
+  const log = (line: string) => hooks.onLog?.(line);
+
+  const data = await prepareCifar10(o.data, {
+    download: o.download,
+    trainSubset: o.limit > 0 ? { first: o.limit } : undefined,
+    testSubset: o.testLimit > 0 ? { first: o.testLimit } : undefined,
+  });
+  const trainHost = data.train!;
+  const testHost = data.test!;
+  const train: DeviceSplit = splitToDevice(trainHost, device);
+  const test: DeviceSplit | null = o.evalEveryEpoch ? splitToDevice(testHost, device) : null;
+  const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment });
+  const stepsPerEpoch = loader.batchesPerEpoch;
+
+  const model = modelFromOptions(o, data.classes.length);
+  initialize(model, { scheme: o.init, seed: o.seed });
+  model.build(device, [Math.min(o.batchSize, train.images.shape[0]), 3, 32, 32]);
+  const optimizer: Optimizer<BaseOptions> = createOptimizer(model.parameters(), optimizerSpec(o));
+  const schedule = scheduleFor(o, stepsPerEpoch);
+  const loss = new SoftmaxCrossEntropyLoss({ labelSmoothing: o.labelSmoothing });
+  const epochLoss = { sum: 0, correct: 0, samples: 0, batches: 0 };
+
+  const st: RunState = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
+  if (o.resume) {
+    const ck = loadCheckpoint(o.resume);
+    restoreCheckpoint(ck, model, optimizer);
+    const run = (ck.extra.run ?? {}) as Partial<RunState> & { epochLoss?: typeof epochLoss };
+    st.epoch = ck.epoch ?? 0;
+    st.globalStep = ck.step ?? 0;
+    st.stepInEpoch = run.stepInEpoch ?? 0;
+    if (run.epochLoss) Object.assign(epochLoss, run.epochLoss);
+    log(`resumed from ${o.resume}: ${st.epoch} epochs and ${st.stepInEpoch} steps of epoch ${st.epoch + 1} done (step ${st.globalStep})`);
+  }
+
+  const history: TrainHistory = {
+    info: { device, deviceDescription: desc, parameters: model.parameters().reduce((a, p) => a + p.value.size, 0),
+      trainImages: train.images.shape[0], testImages: test ? test.images.shape[0] : 0, startEpoch: st.epoch, startStep: st.globalStep },
+    steps: [], epochs: [], checkpoints: [], warnings: [], aborted: false, stoppedOnNonFinite: false, seconds: 0,
+  };
+  hooks.onInfo?.(history.info);
+  mkdirSync(o.out, { recursive: true });
+  const metricsLog = o.log ? resolve(o.log) : null;
+  const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
+  const warn = (w: WarningEvent) => { history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
+  const stall = new StallDetector({ numClasses: data.classes.length, patience: o.stallPatience, tolerance: 0.01 });
+
+  const save = (reason: CheckpointEvent['reason']) => {
+    const name = reason === 'scheduled' || reason === 'final' ? `cifar10_epoch_${st.epoch}.safetensors` : `cifar10_interrupted.safetensors`;
+    const path = join(o.out, name);
+    saveCheckpoint(path, {
+      model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed },
+      extra: { options: { ...o, resume: null }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
+    });
+    const e: CheckpointEvent = { epoch: st.epoch, step: st.globalStep, path, reason };
+    history.checkpoints.push(e);
+    hooks.onCheckpoint?.(e);
+    record('checkpoint', e);
+  };
+
+  const samplesPerEpoch = train.images.shape[0];
+  let windowStart = performance.now();
+  let windowImages = 0;
+  const runStart = st.globalStep;
+  const totalSteps = o.epochs * stepsPerEpoch;
+  let rate = 0;
+  try {
+    outer: for (; st.epoch < o.epochs; ) {
+      const epochStart = performance.now();
+      let epochImages = 0;
+      for (; st.stepInEpoch < stepsPerEpoch; ) {
+        if (hooks.shouldStop?.()) {
+          history.aborted = true;
+          save('abort');
+          break outer;
+        }
+        const b = loader.load(st.epoch, st.stepInEpoch);
+        model.build(device, [b.size, 3, 32, 32]);
+        model.train();
+        const logits = model.forward(b.images);
+        loss.build(device, logits.shape);
+        const dlogits = loss.forward(logits, b.labels)!;
+        model.backward(dlogits);
+        optimizer.lr = scheduleLr(schedule, o.lr, st.globalStep);
+        optimizer.step();
+        st.stepInEpoch++;
+        st.globalStep++;
+        windowImages += b.size;
+        epochImages += b.size;
+        if ((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) {
+          const r = loss.read();
+          epochLoss.sum += r.loss * r.batches;
+          epochLoss.correct += r.correct;
+          epochLoss.samples += r.samples;
+          epochLoss.batches += r.batches;
+          const now = performance.now();
+          rate = (1000 * windowImages) / Math.max(1e-3, now - windowStart);
+          windowStart = now;
+          windowImages = 0;
+          const done = st.globalStep - runStart;
+          const left = totalSteps - st.globalStep;
+          const seen = Math.min(st.stepInEpoch * o.batchSize, samplesPerEpoch);
+          const p: ProgressEvent = { epoch: st.epoch + 1, step: st.globalStep, stepInEpoch: st.stepInEpoch, stepsPerEpoch, samplesSeen: seen,
+            samplesPerEpoch, loss: r.loss, accuracy: r.accuracy, lr: optimizer.lr, imagesPerSecond: rate,
+            etaSeconds: done > 0 && rate > 0 ? (left * o.batchSize) / rate : NaN };
+          history.steps.push(p);
+          hooks.onProgress?.(p);
+          record('step', p);
+          if ((st.stepInEpoch - 1) % o.display === 0) log(`Epoch ${st.epoch + 1} ${seen} / ${samplesPerEpoch} Loss ${r.loss}`);
+          if (!finite(r.loss)) {
+            warn({ kind: 'non-finite', message: `the training loss became ${r.loss} at step ${st.globalStep} (epoch ${st.epoch + 1}); ` +
+              `the weights since the last checkpoint are not trusted${history.checkpoints.length ? `: ${history.checkpoints.at(-1)!.path} holds the last good state` : ''}. ` +
+              'Lower --lr or use --bn.' });
+            if (o.stopOnNonFinite) {
+              history.stoppedOnNonFinite = true;
+              break outer;
+            }
+          }
+          if (stall.observe(r.loss)) {
+            warn({ kind: 'stall', message: stall.message({ optimizer: o.optimizer, lr: o.lr, batchNorm: o.batchNorm, reluOnLogits: o.reluOnLogits,
+              zeroFractions: reluZeroFractions(model) }) });
+          }
+        }
+      }
+      st.epoch++;
+      st.stepInEpoch = 0;
+      const seconds = (performance.now() - epochStart) / 1000;
+      let testLoss: number | null = null;
+      let testAccuracy: number | null = null;
+      if (test) {
+        const ev = evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes, split: 'test', labels: testHost.labels });
+        testLoss = ev.loss;
+        testAccuracy = ev.accuracy;
+      }
+      const e: EpochEvent = { epoch: st.epoch, trainLoss: epochLoss.batches ? epochLoss.sum / epochLoss.batches : NaN,
+        trainAccuracy: epochLoss.samples ? epochLoss.correct / epochLoss.samples : NaN, testLoss, testAccuracy, seconds,
+        imagesPerSecond: epochImages / Math.max(1e-9, seconds) };
+      Object.assign(epochLoss, { sum: 0, correct: 0, samples: 0, batches: 0 });
+      history.epochs.push(e);
+      hooks.onEpoch?.(e);
+      record('epoch', e);
+      if (st.epoch % o.saveEvery === 0 || st.epoch === o.epochs) save(st.epoch === o.epochs ? 'final' : 'scheduled');
+    }
+  } finally {
+    loader.dispose();
+    loss.dispose();
+    model.dispose();
+    train.dispose();
+    test?.dispose();
+  }
+  history.seconds = (performance.now() - t0) / 1000;
+  return history;
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runTraining } from '../../lib/train/loop.js';
+import { resolveTrainOptions, type TrainOptions } from '../../lib/train/options.js';
+import { loadCheckpoint } from '../../lib/nn/checkpoint.js';
+import { evaluate } from '../../lib/train/evaluate-api.js';
+import { tempDir } from '../data/fixtures.js';
+import { writeLearnableDataset } from './fixtures.js';
+
+const data = writeLearnableDataset(tempDir('learnable'), 200);
+
+function opts(over: Partial<TrainOptions>): TrainOptions {
+  return resolveTrainOptions({ data, out: tempDir('run'), backend: 'cpu', model: 'vgg11', widthDivisor: 8, batchNorm: true,
+    optimizer: 'sgd', lr: 0.05, momentum: 0.9, batchSize: 32, epochs: 2, display: 5, seed: 3, ...over });
+}
+
+const maxDiff = (a: Map<string, { data: ArrayLike<number> }>, b: Map<string, { data: ArrayLike<number> }>) => {
+  let m = 0;
+  for (const [k, t] of a) {
+    const u = b.get(k)!;
+    for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(Number(t.data[i]) - Number(u.data[i])));
+  }
+  return m;
+};
+
+describe('training loop', () => {
+  it('learns: a small VGG on generated data gets the loss well below ln 10 and test accuracy well above chance', async () => {
+    const o = opts({ epochs: 8 });
+    const h = await runTraining(o);
+    const last = h.epochs.at(-1)!;
+    expect(h.epochs).toHaveLength(8);
+    expect(last.trainLoss).toBeLessThan(1.0);
+    expect(last.testAccuracy!).toBeGreaterThan(0.6);
+    // checkpoints every `saveEvery` (10) epochs and at the end, named by epochs completed
+    expect(readdirSync(o.out).filter((f) => f.endsWith('.safetensors'))).toEqual(['cifar10_epoch_8.safetensors']);
+    const r = await evaluate({ checkpoint: join(o.out, 'cifar10_epoch_8.safetensors'), data, backend: 'cpu' });
+    expect(r.split).toBe('test');
+    expect(r.count).toBe(200);
+    expect(r.accuracy).toBeCloseTo(last.testAccuracy!, 6);
+    expect(r.confusion.flat().reduce((a, b) => a + b, 0)).toBe(200);
+  });
+
+  it('resumes exactly: 2 epochs straight equal 1 epoch, then --resume for the second', async () => {
+    const straight = opts({ epochs: 2, saveEvery: 1, augment: true, normalize: true });
+    await runTraining(straight);
+    const first = opts({ epochs: 2, saveEvery: 1, augment: true, normalize: true });
+    let stops = 0;
+    const h1 = await runTraining({ ...first, epochs: 1 });
+    expect(h1.epochs).toHaveLength(1);
+    const resumed = { ...first, resume: join(first.out, 'cifar10_epoch_1.safetensors') };
+    await runTraining(resumed, { shouldStop: () => ++stops > 1e9 });
+    const a = loadCheckpoint(join(straight.out, 'cifar10_epoch_2.safetensors'));
+    const b = loadCheckpoint(join(first.out, 'cifar10_epoch_2.safetensors'));
+    expect(b.epoch).toBe(2);
+    expect(maxDiff(a.model as never, b.model as never)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('stops cleanly mid-epoch with a checkpoint, and resuming from it matches an uninterrupted run', async () => {
+    const straight = opts({ epochs: 1 });
+    await runTraining(straight);
+    const o = opts({ epochs: 1 });
+    let steps = 0;
+    const h = await runTraining(o, { onProgress: () => {}, shouldStop: () => ++steps > 20 });
+    expect(h.aborted).toBe(true);
+    const ck = join(o.out, 'cifar10_interrupted.safetensors');
+    expect(existsSync(ck)).toBe(true);
+    expect(h.checkpoints.at(-1)!.reason).toBe('abort');
+    await runTraining({ ...o, resume: ck });
+    const a = loadCheckpoint(join(straight.out, 'cifar10_epoch_1.safetensors'));
+    const b = loadCheckpoint(join(o.out, 'cifar10_epoch_1.safetensors'));
+    expect(maxDiff(a.model as never, b.model as never)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("warns once, in plain words, when the report's configuration stalls at ln 10", async () => {
+    const o = resolveTrainOptions({ data, out: tempDir('stall'), backend: 'cpu', reluOnLogits: true, epochs: 1, display: 1,
+      stallPatience: 4, limit: 400, evalEveryEpoch: false, seed: 1 });
+    const warnings: string[] = [];
+    const h = await runTraining(o, { onWarning: (w) => warnings.push(w.message) });
+    expect(h.warnings.filter((w) => w.kind === 'stall')).toHaveLength(1);
+    expect(warnings[0]).toContain('2.3026 = ln(10)');
+    expect(warnings[0]).toContain('ReLU sits on the logits');
+    expect(warnings[0]).toMatch(/--bn/);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { train } from '../../lib/train/index.js';
+import type { ProgressEvent } from '../../lib/train/events.js';
+import { tempDir } from '../data/fixtures.js';
+import { writeLearnableDataset } from './fixtures.js';
+
+const data = writeLearnableDataset(tempDir('worker'), 100);
+const base = { data, backend: 'cpu' as const, model: 'vgg11' as const, widthDivisor: 8, batchSize: 20, display: 2, seed: 5 };
+
+describe('train() in a worker thread', () => {
+  it('resolves with the history, streams progress and checkpoint events, and keeps the event loop responsive', async () => {
+    const out = tempDir('worker-run');
+    const progress: ProgressEvent[] = [];
+    const saved: string[] = [];
+    let maxLag = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 5);
+      last = now;
+    }, 5);
+    const run = train({ ...base, out, epochs: 2 });
+    run.on('progress', (p) => progress.push(p));
+    run.on('checkpoint', (c) => saved.push(c.path));
+    const h = await run;
+    clearInterval(timer);
+    expect(h.epochs).toHaveLength(2);
+    expect(h.epochs[1].testAccuracy).not.toBeNull();
+    expect(progress.length).toBeGreaterThan(4);
+    expect(progress.at(-1)!.step).toBe(50);
+    expect(progress.every((p) => Number.isFinite(p.loss) && p.imagesPerSecond > 0)).toBe(true);
+    expect(saved).toHaveLength(1);
+    expect(existsSync(saved[0])).toBe(true);
+    console.log(`largest event-loop pause while training: ${maxLag.toFixed(1)} ms`);
+    expect(maxLag).toBeLessThan(50);
+  });
+
+  it('stops on an AbortSignal after saving a checkpoint', async () => {
+    const out = tempDir('worker-abort');
+    const ac = new AbortController();
+    const run = train({ ...base, out, epochs: 50 }, { signal: ac.signal });
+    run.on('progress', (p) => { if (p.step >= 4) ac.abort(); });
+    const h = await run;
+    expect(h.aborted).toBe(true);
+    expect(h.epochs.length).toBeLessThan(50);
+    expect(h.checkpoints.at(-1)!.reason).toBe('abort');
+    expect(existsSync(h.checkpoints.at(-1)!.path)).toBe(true);
+  });
+
+  it('refuses bad options up front, naming the option', () => {
+    expect(() => train({ ...base, out: tempDir('x'), optimizer: 'rmsprop' as never })).toThrow(/option optimizer must be one of/);
+  });
+
+  it('rejects with the loop error (missing data folder named)', async () => {
+    await expect(train({ ...base, data: '/nonexistent/cifar', out: tempDir('y') })).rejects.toThrow(/nonexistent/);
+  });
+});
