@@ -16,7 +16,7 @@ describeGpu('cuda smoke run', () => {
     const { TrainRun } = await import('../../lib/train/index.js');
     const run = new TrainRun({
       data: data!, recipe: 'fast', backend: 'cuda', model: 'vgg16', batchNorm: true, epochs: 4, batchSize: 128,
-      limit: 10_000, testLimit: 2_000, evalEveryEpoch: true, display: 50, saveEvery: 0, out: join(packageRoot(), '.gpu', 'smoke-run'),
+      limit: 10_000, testLimit: 2_000, evalEveryEpoch: true, display: 50, saveEvery: 1000, out: join(packageRoot(), '.gpu', 'smoke-run'),
     });
     const history = await run;
     const last = history.epochs[history.epochs.length - 1];
@@ -24,7 +24,7 @@ describeGpu('cuda smoke run', () => {
       `test accuracy ${last.testAccuracy}, ${last.imagesPerSecond.toFixed(0)} images/s`);
     expect(history.info.device).toBe('cuda');
     expect(history.stoppedOnNonFinite).toBe(false);
-    expect(last.testAccuracy).toBeGreaterThan(0.35);  // chance is 0.10
+    expect(last.testAccuracy).toBeGreaterThan(0.3);  // chance is 0.10
     expect(history.seconds).toBeLessThan(180);
   }, 600_000);
 });
