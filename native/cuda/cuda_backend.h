@@ -85,7 +85,7 @@ class CudaBackend final : public Backend {
  private:
   std::atomic<size_t> live_{0};
   std::mutex initMu_;
-  bool initDone_ = false;
+  std::atomic<bool> initDone_{false};  // read without the lock on every op
   Context ctx_;
   bool tf32_ = false;
   void* ws_ = nullptr;

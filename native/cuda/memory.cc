@@ -122,8 +122,9 @@ BackendStatus CudaBackend::status() {
 // ---------- context ----------
 
 CudaBackend::Context& CudaBackend::ctx(const char* op) {
+  if (initDone_.load(std::memory_order_acquire)) return ctx_;
   std::lock_guard<std::mutex> lock(initMu_);
-  if (initDone_) return ctx_;
+  if (initDone_.load()) return ctx_;
   BackendStatus s = status();
   if (!s.available) throw BackendErr(op, "init", "the cuda backend cannot run here: " + s.reason);
   const char* t = std::getenv("VGG_CIFAR_TF32");
@@ -134,8 +135,8 @@ CudaBackend::Context& CudaBackend::ctx(const char* op) {
   checkCudnn(dnn().cudnnSetStream(ctx_.dnn, ctx_.stream), op, "cudnnSetStream");
   checkCublas(blas().cublasCreate_v2(&ctx_.blas), op, "cublasCreate_v2");
   checkCublas(blas().cublasSetStream_v2(ctx_.blas, ctx_.stream), op, "cublasSetStream_v2");
-  initDone_ = true;
-  setTf32(tf32_);
+  checkCublas(blas().cublasSetMathMode(ctx_.blas, tf32_ ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH), op, "cublasSetMathMode");
+  initDone_.store(true, std::memory_order_release);
   return ctx_;
 }
 
