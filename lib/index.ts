@@ -13,3 +13,8 @@ export { runTraining } from './train/loop.js';
 export { evaluate, type EvaluateOptions } from './train/evaluate-api.js';
 export { evaluateSplit, formatConfusion, type EvalResult } from './train/evaluate.js';
 export { StallDetector } from './train/stall.js';
+export { visualize, type VisualizeOptions, type Visualization } from './report/visualize.js';
+export { predict, type PredictOptions, type Prediction } from './report/predict.js';
+export { renderReport, type ReportOptions, type ReportResult } from './report/report.js';
+export { featureMaps, type FeatureMaps, type LayerMaps } from './report/features.js';
+export type { RunRecord } from './report/run-file.js';

@@ -5,6 +5,9 @@ import { registerInfo } from './info.js';
 import { registerSummary } from './summary.js';
 import { registerTrain } from './train.js';
 import { registerEval } from './eval.js';
+import { registerVisualize } from './visualize.js';
+import { registerPredict } from './predict.js';
+import { registerReport } from './report.js';
 
 const program = new Command();
 program.name('vgg-cifar').description('Train VGG16 on CIFAR-10 from Node.js (oneDNN on the CPU, cuDNN/cuBLAS on NVIDIA GPUs)');
@@ -12,6 +15,9 @@ registerInfo(program);
 registerSummary(program);
 registerTrain(program);
 registerEval(program);
+registerVisualize(program);
+registerPredict(program);
+registerReport(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg = err instanceof Error ? err.message : String(err);

@@ -14,7 +14,8 @@ import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpo
 import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
-import { evaluateSplit } from './evaluate.js';
+import { evaluateSplit, type EvalResult } from './evaluate.js';
+import { publishRun } from '../report/report.js';
 import { StallDetector } from './stall.js';
 import { reluZeroFractions } from './activity.js';
 import type { TrainOptions } from './options.js';
@@ -102,6 +103,17 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const metricsLog = o.log ? resolve(o.log) : null;
   const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
   const warn = (w: WarningEvent) => { history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
+  // run.json and report.html next to the checkpoints after every epoch and at the end (lib/report).
+  const startedAt = new Date().toISOString();
+  let lastEval: (EvalResult & { epoch: number }) | null = null;
+  const publish = async (status: 'running' | 'finished' | 'aborted' | 'stopped: non-finite loss') => {
+    try {
+      await publishRun({ out: o.out, status, startedAt, seconds: (performance.now() - t0) / 1000, options: o, dataDir: data.dir,
+        classes: data.classes, history, evaluation: lastEval && { ...lastEval, labels: testHost.labels } });
+    } catch (e) {
+      warn({ kind: 'other', message: `could not write the report in ${o.out}: ${(e as Error).message}` });
+    }
+  };
   const stall = new StallDetector({ numClasses: data.classes.length, patience: o.stallPatience, tolerance: 0.01 });
 
   const save = (reason: CheckpointEvent['reason']) => {
@@ -190,6 +202,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
         const ev = evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes, split: 'test', labels: testHost.labels });
         testLoss = ev.loss;
         testAccuracy = ev.accuracy;
+        lastEval = { ...ev, epoch: st.epoch };
       }
       const e: EpochEvent = { epoch: st.epoch, trainLoss: epochLoss.batches ? epochLoss.sum / epochLoss.batches : NaN,
         trainAccuracy: epochLoss.samples ? epochLoss.correct / epochLoss.samples : NaN, testLoss, testAccuracy, seconds,
@@ -199,6 +212,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
       hooks.onEpoch?.(e);
       record('epoch', e);
       if (st.epoch % o.saveEvery === 0 || st.epoch === o.epochs) save(st.epoch === o.epochs ? 'final' : 'scheduled');
+      if (st.epoch < o.epochs) await publish('running');
     }
   } finally {
     loader.dispose();
@@ -208,5 +222,6 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     test?.dispose();
   }
   history.seconds = (performance.now() - t0) / 1000;
+  await publish(history.aborted ? 'aborted' : history.stoppedOnNonFinite ? 'stopped: non-finite loss' : 'finished');
   return history;
 }
