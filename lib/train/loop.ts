@@ -107,6 +107,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const startedAt = new Date().toISOString();
   let lastEval: (EvalResult & { epoch: number }) | null = null;
   const publish = async (status: 'running' | 'finished' | 'aborted' | 'stopped: non-finite loss') => {
+    if (!o.report) return;
     try {
       await publishRun({ out: o.out, status, startedAt, seconds: (performance.now() - t0) / 1000, options: o, dataDir: data.dir,
         classes: data.classes, history, evaluation: lastEval && { ...lastEval, labels: testHost.labels } });

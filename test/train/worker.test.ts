@@ -7,7 +7,7 @@ import { tempDir } from '../data/fixtures.js';
 import { writeLearnableDataset } from './fixtures.js';
 
 const data = writeLearnableDataset(tempDir('worker'), 100);
-const base = { data, backend: 'cpu' as const, model: 'vgg11' as const, widthDivisor: 8, batchSize: 20, display: 2, seed: 5 };
+const base = { data, backend: 'cpu' as const, model: 'vgg11' as const, widthDivisor: 8, batchSize: 20, display: 2, seed: 5, report: false };
 
 describe('train() in a worker thread', () => {
   it('resolves with the history, streams progress and checkpoint events, and keeps the event loop responsive', async () => {
