@@ -21,6 +21,9 @@ const CASES: ConvShape[] = [
   shape(2, 32, 4, 4, 32, 3, 3, 1, 1, 2, 2),
   shape(1, 5, 8, 6, 7, 3, 1, 1, 2, 1, 0),
   shape(3, 3, 32, 32, 64, 3, 3, 1, 1, 1, 1),
+  // 2x2 outputs with >= 256 input channels: backward-filter goes through im2col + GEMM (conv_gemm.cc)
+  shape(2, 256, 2, 2, 16, 3, 3, 1, 1, 1, 1),
+  shape(1, 260, 3, 4, 9, 3, 3, 2, 2, 1, 1),
 ];
 
 type LayoutMode = 'plain' | 'preferred' | 'nChw8c' | 'nChw16c';
