@@ -27,7 +27,8 @@ const CASES: ConvShape[] = [
 ];
 
 type LayoutMode = 'plain' | 'preferred' | 'nChw8c' | 'nChw16c';
-const MODES: LayoutMode[] = ['plain', 'preferred', 'nChw8c', 'nChw16c'];
+// Blocked layouts are the CPU backend's; other devices get plain and their preferred layout.
+const modesFor = (device: Device): LayoutMode[] => (device === 'cpu' ? ['plain', 'preferred', 'nChw8c', 'nChw16c'] : ['plain', 'preferred']);
 
 function layoutFor(device: Device, mode: LayoutMode, dims: number[]): Layout {
   if (mode === 'preferred') return native.preferredLayout(device, dims);
@@ -59,7 +60,7 @@ describe.each(testDevices())('conv2d on %s', (device) => {
     const b = rand(s.O, seed + 2);
     const dy = rand(s.N * s.O * Ho * Wo, seed + 3);
 
-    it.each(MODES)('forward, backward-data and backward-filter in %s layouts', (mode) => {
+    it.each(modesFor(device))('forward, backward-data and backward-filter in %s layouts', (mode) => {
       const xl = layoutFor(device, mode, xd), yl = layoutFor(device, mode, yd);
       const X = tensorIn(device, xd, x, xl), W = tensorIn(device, wd, w, 'plain'), B = tensorIn(device, [s.O], b, 'plain');
       const Y = native.empty(device, yd, 'float32', yl);
