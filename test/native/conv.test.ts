@@ -85,6 +85,24 @@ describe.each(testDevices())('conv2d on %s', (device) => {
     });
   });
 
+  it.runIf(device === 'cpu')('mixes layouts between input and output (nChw8c in, nChw16c out, and back)', () => {
+    const s = shape(2, 16, 7, 5, 32, 3, 3, 2, 1, 1, 1);
+    const { Ho, Wo } = convOut(s);
+    const xd = [s.N, s.C, s.H, s.W], yd = [s.N, s.O, Ho, Wo];
+    const x = rand(s.N * s.C * s.H * s.W, 61), w = rand(s.O * s.C * 9, 62), dy = rand(s.N * s.O * Ho * Wo, 63);
+    const X = tensorIn(device, xd, x, 'nChw8c'), W = tensorIn(device, [s.O, s.C, 3, 3], w, 'plain');
+    const Y = native.empty(device, yd, 'float32', 'nChw16c');
+    native.conv2dForward(X, W, null, Y, params(s), true);
+    expectClose(values(Y), convForwardRef(s, x, w, null, true), TOL, 'forward nChw8c -> nChw16c');
+    const DY = tensorIn(device, yd, dy, 'nChw16c'), DX = native.empty(device, xd, 'float32', 'plain');
+    native.conv2dBackwardData(DY, W, DX, params(s));
+    expectClose(values(DX), convBackwardDataRef(s, dy, w), TOL, 'backward-data nChw16c -> plain');
+    const DW = native.empty(device, [s.O, s.C, 3, 3], 'float32');
+    native.conv2dBackwardFilter(X, DY, DW, null, params(s));
+    expectClose(values(DW), convBackwardFilterRef(s, x, dy).dw, TOL, 'backward-filter from nChw8c x and nChw16c dy');
+    for (const t of [X, W, Y, DY, DX, DW]) t.dispose();
+  });
+
   it('the forward uses new weights after write() and fill() (reordered-weight cache follows versions)', () => {
     const s = shape(2, 16, 6, 6, 32, 3, 3, 1, 1, 1, 1);
     const { Ho, Wo } = convOut(s);
