@@ -103,6 +103,34 @@ describe.each(testDevices())('conv2d on %s', (device) => {
     for (const t of [X, W, Y, DY, DX, DW]) t.dispose();
   });
 
+  it('matches the reference on 30 seeded random configurations (pads larger than kernels, strides larger than kernels)', () => {
+    let state = 12345;
+    const r = (n: number) => { state = (state * 1103515245 + 12345) % 2147483648; return state % n; };
+    const layouts: Layout[] = device === 'cpu' ? ['plain', 'nChw8c', 'nChw16c'] : ['plain'];
+    for (let done = 0, k = 0; done < 30; k++) {
+      const s = shape(1 + r(3), 1 + r(20), 1 + r(9), 1 + r(9), 1 + r(20), 1 + r(5), 1 + r(5), 1 + r(4), 1 + r(4), r(7), r(7));
+      if (s.kh > s.H + 2 * s.padH || s.kw > s.W + 2 * s.padW) continue;
+      done++;
+      const { Ho, Wo } = convOut(s);
+      const xd = [s.N, s.C, s.H, s.W], yd = [s.N, s.O, Ho, Wo], wd = [s.O, s.C, s.kh, s.kw];
+      const xl = layouts[r(layouts.length)], yl = layouts[r(layouts.length)], relu = k % 2 === 0;
+      const x = rand(s.N * s.C * s.H * s.W, k), w = rand(s.O * s.C * s.kh * s.kw, k + 1), b = rand(s.O, k + 2), dy = rand(s.N * s.O * Ho * Wo, k + 3);
+      const X = tensorIn(device, xd, x, xl), W = tensorIn(device, wd, w, 'plain'), B = tensorIn(device, [s.O], b, 'plain');
+      const DY = tensorIn(device, yd, dy, yl), Y = native.empty(device, yd, 'float32', yl), DX = native.empty(device, xd, 'float32', xl);
+      const DW = native.empty(device, wd, 'float32'), DB = native.empty(device, [s.O], 'float32');
+      const what = `${label(s)} x:${xl} y:${yl}`;
+      native.conv2dForward(X, W, B, Y, params(s), relu);
+      expectClose(values(Y), convForwardRef(s, x, w, b, relu), TOL, `forward ${what}`);
+      native.conv2dBackwardData(DY, W, DX, params(s));
+      expectClose(values(DX), convBackwardDataRef(s, dy, w), TOL, `backward-data ${what}`);
+      native.conv2dBackwardFilter(X, DY, DW, DB, params(s));
+      const ref = convBackwardFilterRef(s, x, dy);
+      expectClose(values(DW), ref.dw, TOL, `backward-filter dw ${what}`);
+      expectClose(values(DB), ref.db, TOL, `backward-filter db ${what}`);
+      for (const t of [X, W, B, DY, Y, DX, DW, DB]) t.dispose();
+    }
+  });
+
   it('the forward uses new weights after write() and fill() (reordered-weight cache follows versions)', () => {
     const s = shape(2, 16, 6, 6, 32, 3, 3, 1, 1, 1, 1);
     const { Ho, Wo } = convOut(s);
