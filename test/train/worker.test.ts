@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { cpus, loadavg } from 'node:os';
 import { train } from '../../lib/train/index.js';
 import type { ProgressEvent } from '../../lib/train/events.js';
 import { tempDir } from '../data/fixtures.js';
@@ -17,6 +18,7 @@ describe('train() in a worker thread', () => {
     // Event-loop delay while the worker trains: our code must never block the caller's thread. The
     // percentile, not the maximum, is asserted: on a shared 2-core machine the OS alone can deschedule
     // the main thread for tens of milliseconds (the maximum is printed).
+    const elu0 = performance.eventLoopUtilization();
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
     const run = train({ ...base, out, epochs: 2 });
@@ -32,8 +34,14 @@ describe('train() in a worker thread', () => {
     expect(saved).toHaveLength(1);
     expect(existsSync(saved[0])).toBe(true);
     const p99 = delay.percentile(99) / 1e6;
-    console.log(`event-loop delay while training: p99 ${p99.toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);
-    expect(p99).toBeLessThan(50);
+    const elu = performance.eventLoopUtilization(elu0);
+    const load = loadavg()[0];
+    console.log(`event loop while training: busy ${(100 * elu.utilization).toFixed(1)}% of the time, delay p99 ${p99.toFixed(1)} ms, ` +
+      `max ${(delay.max / 1e6).toFixed(1)} ms (load average ${load.toFixed(1)} on ${cpus().length} cores)`);
+    // Our main-thread work (receiving a few messages) must stay tiny whatever the machine does.
+    expect(elu.utilization).toBeLessThan(0.1);
+    if (load <= cpus().length + 0.5) expect(p99).toBeLessThan(50);
+    else console.log('delay not asserted: other processes keep the cores busy, so the OS, not this code, decides the pauses');
   });
 
   it('stops on an AbortSignal after saving a checkpoint', async () => {
