@@ -95,7 +95,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
 export const FAST_RECIPE: Omit<TrainOptions, 'data'> = {
   ...REPORT_RECIPE,
   batchNorm: true,
-  classifier: 'standard',
+  classifier: 'linear',
   epochs: 30,
   batchSize: 128,
   optimizer: 'sgd',

@@ -88,3 +88,19 @@ describe('initialize', () => {
     expect(() => r.setState([1, 2, 3])).toThrow(/four uint32/);
   });
 });
+
+describe('initialize linearStd (torchvision VGG classifier init)', () => {
+  it('draws Linear weights from N(0, linearStd) with zero biases and leaves convolutions to the scheme', () => {
+    const m = vgg({ depth: 11, widthDivisor: 8, classifier: 'standard', hidden: 256 });
+    initialize(m, { scheme: 'kaiming_normal', mode: 'fan_out', linearStd: 0.01, seed: 4 });
+    const lin = m.parameters().find((p) => p.value.shape.length === 2 && p.value.shape[0] === 256)!;
+    const w = native.toArray(lin.value) as Float32Array;
+    const std = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
+    expect(std).toBeGreaterThan(0.0095);
+    expect(std).toBeLessThan(0.0105);
+    expect(Array.from(native.toArray(m.parameters().find((p) => p.name === lin.name.replace('weight', 'bias'))!.value)).every((v) => v === 0)).toBe(true);
+    const conv = native.toArray(m.parameters().find((p) => p.name === 'net.0.weight')!.value) as Float32Array;
+    const cstd = Math.sqrt(conv.reduce((a, v) => a + v * v, 0) / conv.length);
+    expect(cstd).toBeGreaterThan(0.05); // kaiming fan_out: sqrt(2 / (8 * 9)) = 0.167
+  });
+});
