@@ -7,7 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Two cores: one worker keeps native tests from fighting over OpenMP threads.
-    maxWorkers: 2,
+    // Two cores, and the native ops already use both (OpenMP): test files running side by side would
+    // oversubscribe the cores and make every timing-sensitive check (event-loop pauses) noisy.
+    fileParallelism: false,
   },
 });

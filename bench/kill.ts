@@ -104,15 +104,17 @@ const maxDiff = (a: Checkpoint, b: Checkpoint): number => {
 };
 
 /** `kills` SIGKILLs of training runs of `epochs` tiny epochs (25 steps each); each run is resumed from
- *  the newest checkpoint until one completes, whose weights must equal the uninterrupted run's. */
-export async function killCampaign(kills: number, seed: number, epochs = 6): Promise<KillReport> {
+ *  the newest checkpoint until one completes, whose weights must equal the uninterrupted run's. `report`:
+ *  write run.json/report.html every epoch as by default (slower; their atomic writes are checked too). */
+export async function killCampaign(kills: number, seed: number, epochs = 6, report = true): Promise<KillReport> {
   const t0 = performance.now();
   const root = mkdtempSync(join(tmpdir(), 'vgg-cifar-kill-'));
   const steps = 25;
   const data = writeTinyDataset(join(root, 'data'), Math.ceil((16 * steps) / 5));
   const args = (out: string, resume?: string) => ['train', '--data', data, '--out', out, '--model', 'vgg11', '--width-divisor', '8', '--bn',
     '--optimizer', 'sgd', '--lr', '0.05', '--momentum', '0.9', '--batch-size', '16', '--limit', String(16 * steps), '--no-eval',
-    '--save-every', '1', '--epochs', String(epochs), '--threads', '1', '--seed', '5', '--augment', '--no-progress', ...(resume ? ['--resume', resume] : [])];
+    '--save-every', '1', '--epochs', String(epochs), '--threads', '1', '--seed', '5', '--augment', '--no-progress', ...(report ? [] : ['--no-report']),
+    ...(resume ? ['--resume', resume] : [])];
   const straightOut = join(root, 'straight');
   const started = performance.now();
   const straight = await runCli(args(straightOut));

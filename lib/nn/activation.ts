@@ -126,13 +126,15 @@ interface FlattenBuild {
   /** Plain staging copy of a blocked input whose spatial size is not 1x1 (null when a view suffices). */
   plainX: Tensor | null;
   dx: Tensor | null;
-  views: Map<Tensor, Tensor>;
+  /** The last view made in each direction and the tensor it views. */
+  views: { fwd: [Tensor, Tensor] | null; bwd: [Tensor, Tensor] | null };
   tensors: Array<Tensor | null>;
 }
 
 /** Flatten [N, C, H, W] to [N, C*H*W] in PyTorch's (channel-major) order: a view when the storage is
- *  plain or 1x1 spatially, else a copy into a plain buffer. Views are cached per source tensor, so the
- *  steady state creates nothing. */
+ *  plain or 1x1 spatially, else a copy into a plain buffer. The last view in each direction is kept and
+ *  reused while the source tensor is the same (it is, for preallocated activations), so the steady
+ *  state creates nothing; a new source replaces (and frees) the old view. */
 export class Flatten extends Module {
   private readonly cache = new BuildCache<FlattenBuild>();
 
@@ -150,19 +152,22 @@ export class Flatten extends Module {
       const plainX = viewable ? null : native.empty(device, inputShape, 'float32', 'plain');
       // The gradient must come back in the input's layout, so only a plain input takes a view of dy.
       const dx = this.needsInputGrad && xLayout !== 'plain' ? native.empty(device, inputShape, 'float32', xLayout) : null;
-      return { xShape: [...inputShape], xLayout, plainX, dx, views: new Map(), tensors: [plainX, dx] };
+      return { xShape: [...inputShape], xLayout, plainX, dx, views: { fwd: null, bwd: null }, tensors: [plainX, dx] };
     });
     this.outputLayout = 'plain';
     return yShape;
   }
 
-  private view(e: FlattenBuild, t: Tensor, shape: readonly number[]): Tensor {
-    let v = e.views.get(t);
-    if (!v || v.disposed) {
-      v = t.reshape(shape);
-      e.views.set(t, v);
-      e.tensors.push(v);
+  private view(e: FlattenBuild, dir: 'fwd' | 'bwd', t: Tensor, shape: readonly number[]): Tensor {
+    const last = e.views[dir];
+    if (last && last[0] === t && !last[1].disposed) return last[1];
+    if (last) {
+      last[1].dispose();
+      e.tensors.splice(e.tensors.indexOf(last[1]), 1);
     }
+    const v = t.reshape(shape);
+    e.views[dir] = [t, v];
+    e.tensors.push(v); // freed with the build
     return v;
   }
 
@@ -170,16 +175,16 @@ export class Flatten extends Module {
     const e = this.cache.current;
     checkInput('Flatten', x, e && { shape: e.xShape, layout: e.xLayout });
     const yShape = this.outputShape(e!.xShape);
-    if (!e!.plainX) return this.view(e!, x, yShape);
+    if (!e!.plainX) return this.view(e!, 'fwd', x, yShape);
     native.copy(x, e!.plainX);
-    return this.view(e!, e!.plainX, yShape);
+    return this.view(e!, 'fwd', e!.plainX, yShape);
   }
 
   backward(dy: Tensor): Tensor | null {
     const e = this.cache.current;
     if (!e) throw new Error('Flatten.backward: call forward first');
     if (!this.needsInputGrad) return null;
-    const dy4 = this.view(e, dy, e.xShape);
+    const dy4 = this.view(e, 'bwd', dy, e.xShape);
     if (!e.dx) return dy4;
     native.copy(dy4, e.dx);
     return e.dx;

@@ -10,7 +10,12 @@
 //   - Linear + ReLU pairs are fused too, not only Conv2d + ReLU.
 //   - BatchNorm2d's num_batches_tracked is a host counter (numBatchesTracked), saved as an int64 scalar
 //     in state dicts; buffers() lists only the running_mean/running_var tensors.
-//   - Params are allocated on the cpu at construction; build(device) moves them (to(device)).
+//   - Params are allocated on the cpu at construction; build(device) moves them (to(device)). Param
+//     objects from parameters() read the live tensors through getters, but optimizer state is allocated
+//     where the params are when the optimizer is made: build/to(device) first, then create it.
+//   - Checkpoints hold optimizer tensors as extra `optimizer.state.<param>.<key>` entries, so Python
+//     loads a full checkpoint with load_state_dict(..., strict=False); saveCheckpoint(path, { model })
+//     alone writes a strict PyTorch state dict.
 export { Module, BuildCache, activationLayout, numel, type Param, type BufferEntry } from './module.js';
 export { Conv2d, type Conv2dOptions } from './conv.js';
 export { Linear } from './linear.js';

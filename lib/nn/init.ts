@@ -19,6 +19,9 @@ export interface InitOptions {
    *  the report, which re-initialized only weights) or zeros (default for kaiming, as torchvision). */
   bias?: 'pytorch_default' | 'zeros';
   seed?: number;
+  /** When set, Linear weights are drawn from N(0, linearStd) with zero biases, whatever the scheme
+   *  (torchvision's VGG uses 0.01: small logits at the start, loss near ln C). */
+  linearStd?: number;
 }
 
 /** Initializes every Conv2d/Linear weight and bias, resets BatchNorm (weight 1, bias 0, running mean 0,
@@ -47,8 +50,10 @@ export function initialize(model: Module, opts: InitOptions = {}): void {
         // kaiming_uniform_(a=sqrt(5)): gain sqrt(2/(1+5)), bound gain*sqrt(3/fan_in) = 1/sqrt(fan_in)
         case 'pytorch_default': fillUniform(w, rng, 1 / Math.sqrt(fanIn)); break;
       }
+      if (opts.linearStd !== undefined && m instanceof Linear) fillNormal(w, rng, opts.linearStd);
       native.write(m.weight.value, w);
-      if (m.bias) {
+      if (m.bias && opts.linearStd !== undefined && m instanceof Linear) native.fill(m.bias.value, 0);
+      else if (m.bias) {
         const b = new Float32Array(m.bias.value.size);
         if (biasInit === 'pytorch_default') fillUniform(b, rng, 1 / Math.sqrt(fanIn));
         native.write(m.bias.value, b);

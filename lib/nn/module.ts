@@ -73,13 +73,19 @@ export abstract class Module {
   }
 
   parameters(prefix = ''): Param[] {
-    const out: Param[] = this.ownParams.map((p) => ({ ...p, name: prefix + p.name }));
+    // Getters, not copies: a holder (an optimizer) keeps seeing the live tensors after to(device).
+    const out: Param[] = this.ownParams.map((p) => ({
+      name: prefix + p.name,
+      get value() { return p.value; },
+      get grad() { return p.grad; },
+      weightDecay: p.weightDecay,
+    }));
     for (const [n, c] of this.children()) out.push(...c.parameters(`${prefix}${n}.`));
     return out;
   }
 
   buffers(prefix = ''): BufferEntry[] {
-    const out: BufferEntry[] = this.ownBuffers.map((b) => ({ ...b, name: prefix + b.name }));
+    const out: BufferEntry[] = this.ownBuffers.map((b) => ({ name: prefix + b.name, get value() { return b.value; } }));
     for (const [n, c] of this.children()) out.push(...c.buffers(`${prefix}${n}.`));
     return out;
   }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { packageRoot } from '../backend.js';
 import type { TrainOptions, RecipeName } from './options.js';
 import { resolveTrainOptions } from './options.js';
+import { withResumedOptions } from './resume.js';
 import type { CheckpointEvent, EpochEvent, ProgressEvent, RunInfo, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
 
 export type { TrainOptions, RecipeName } from './options.js';
@@ -31,7 +32,7 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
 
   constructor(input: TrainInput, signal?: AbortSignal) {
     super();
-    this.options = resolveTrainOptions(input);
+    this.options = resolveTrainOptions(withResumedOptions(input));
     const script = join(packageRoot(), 'dist', 'lib', 'train', 'worker.js');
     if (!existsSync(script)) throw new Error(`vgg-cifar: ${script} is missing; run \`npm run build:ts\``);
     this.promise = new Promise<TrainHistory>((resolve, reject) => {

@@ -75,7 +75,8 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const stepsPerEpoch = loader.batchesPerEpoch;
 
   const model = modelFromOptions(o, data.classes.length);
-  initialize(model, { scheme: o.init, seed: o.seed });
+  // Kaiming schemes follow torchvision's VGG: fan_out for convolutions, N(0, 0.01) for the classifier.
+  initialize(model, o.init.startsWith('kaiming') ? { scheme: o.init, mode: 'fan_out', linearStd: 0.01, seed: o.seed } : { scheme: o.init, seed: o.seed });
   model.build(device, [Math.min(o.batchSize, train.images.shape[0]), 3, 32, 32]);
   const optimizer: Optimizer<BaseOptions> = createOptimizer(model.parameters(), optimizerSpec(o));
   const schedule = scheduleFor(o, stepsPerEpoch);
@@ -108,6 +109,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const startedAt = new Date().toISOString();
   let lastEval: (EvalResult & { epoch: number }) | null = null;
   const publish = async (status: 'running' | 'finished' | 'aborted' | 'stopped: non-finite loss') => {
+    if (!o.report) return;
     try {
       await publishRun({ out: o.out, status, startedAt, seconds: (performance.now() - t0) / 1000, options: o, dataDir: data.dir,
         classes: data.classes, history, evaluation: lastEval && { ...lastEval, labels: testHost.labels } });

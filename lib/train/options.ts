@@ -48,6 +48,8 @@ export interface TrainOptions {
   log: string | null;
   /** Consecutive loss readings (every `display` steps) near ln 10 before the stall warning. */
   stallPatience: number;
+  /** Write run.json and report.html next to the checkpoints after every epoch. */
+  report: boolean;
   /** Stop training when the loss or a gradient becomes NaN/Inf (after saving the last good state). */
   stopOnNonFinite: boolean;
 }
@@ -85,6 +87,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   log: null,
   stallPatience: 5,
   stopOnNonFinite: true,
+  report: true,
 };
 
 /** Best accuracy per epoch: BatchNorm, SGD Nesterov with one-cycle, weight decay, label smoothing,
@@ -92,7 +95,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
 export const FAST_RECIPE: Omit<TrainOptions, 'data'> = {
   ...REPORT_RECIPE,
   batchNorm: true,
-  classifier: 'standard',
+  classifier: 'linear',
   epochs: 30,
   batchSize: 128,
   optimizer: 'sgd',
@@ -181,5 +184,6 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.log = strOrNull('log', o.log);
   o.stallPatience = num('stallPatience', o.stallPatience, 1, 1e9, true);
   o.stopOnNonFinite = bool('stopOnNonFinite', o.stopOnNonFinite);
+  o.report = bool('report', o.report);
   return o;
 }

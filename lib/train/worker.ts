@@ -1,10 +1,19 @@
 // Worker-thread entry of train(): runs the loop and posts its events to the parent.
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TrainOptions } from './options.js';
 import type { WorkerMessage } from './events.js';
 import { runTraining } from './loop.js';
 
 const { options, stopFlag } = workerData as { options: TrainOptions; stopFlag: Int32Array };
+
+// On Linux a priority set with pid 0 applies to the calling thread only (and to the OpenMP threads it
+// starts afterwards): training yields the cores to the caller's event loop whenever it needs them.
+try {
+  setPriority(0, Math.min(19, getPriority(0) + 5));
+} catch {
+  // not permitted here: training still runs, at the caller's priority
+}
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 
 try {

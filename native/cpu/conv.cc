@@ -21,7 +21,7 @@ namespace {
 
 std::mutex gConvMutex;
 
-enum Kind : int64_t { kFwd = 1, kBwdData = 2, kBwdWeights = 3 };
+enum Kind : int64_t { kFwd = 1, kBwdData = 2, kBwdWeights = 3, kBwdWeightsGemm = 4 };
 
 CacheKey keyOf(Kind k, const Tensor& a, const Tensor& w, const Tensor& c, const ConvParams& p, bool bias, bool relu) {
   CacheKey key;
@@ -102,6 +102,7 @@ using Cache = std::unordered_map<CacheKey, std::unique_ptr<E>, CacheKeyHash>;
 Cache<FwdEntry> gFwd;
 Cache<BwdDataEntry> gBwdData;
 Cache<BwdWeightsEntry> gBwdWeights;
+Cache<FilterGemm> gFilterGemm;
 
 memory::desc biasMd(int64_t O) { return memory::desc({O}, dt::f32, tag::a); }
 
@@ -160,6 +161,15 @@ BwdWeightsEntry& bwdWeightsEntry(const Tensor& x, const Tensor& dy, const Tensor
   return *(gBwdWeights[key] = std::move(e));
 }
 
+FilterGemm& filterGemmEntry(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p) {
+  CacheKey key = keyOf(kBwdWeightsGemm, x, dw, dy, p, false, false);
+  auto it = gFilterGemm.find(key);
+  if (it != gFilterGemm.end()) return *it->second;
+  auto e = std::make_unique<FilterGemm>();
+  e->init(x, dy, dw, p);
+  return *(gFilterGemm[key] = std::move(e));
+}
+
 }  // namespace
 
 void CpuBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) {
@@ -196,6 +206,10 @@ void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Ten
 
 void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) {
   std::lock_guard<std::mutex> lock(gConvMutex);
+  if (useFilterGemm(x, dy)) {
+    dnnlCall("conv2dBackwardFilter", "im2col matmul", [&] { filterGemmEntry(x, dy, dw, p).run(x, dy, dw, db); });
+    return;
+  }
   dnnlCall("conv2dBackwardFilter", "convolution_backward_weights", [&] {
     BwdWeightsEntry& e = bwdWeightsEntry(x, dy, dw, db != nullptr, p);
     e.args[DNNL_ARG_SRC] = e.src.bind(x);

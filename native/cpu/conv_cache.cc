@@ -33,7 +33,8 @@ struct Slot {
   std::weak_ptr<Storage> owner;
   dnnl::memory::desc md;
   uint64_t version = 0;
-  dnnl::memory mem;
+  dnnl::memory plain, mem;
+  dnnl::reorder toMem;
 };
 // Keyed by storage address; the weak owner tells a live storage from a new one at a reused address.
 std::unordered_map<Storage*, std::vector<Slot>> gWeights;
@@ -71,12 +72,14 @@ dnnl::memory weightsAs(const Tensor& w, const dnnl::memory::desc& want, dnnl::me
   if (!hit) {
     dropExpired();
     auto& fresh = gWeights[key];
-    fresh.push_back(Slot{w.storage, want, ~(uint64_t)0, dnnl::memory(want, cpu().engine())});
+    Slot slot{w.storage, want, ~(uint64_t)0, dnnl::memory(own, cpu().engine(), DNNL_MEMORY_NONE), dnnl::memory(want, cpu().engine()), {}};
+    slot.toMem = dnnl::reorder(slot.plain, slot.mem);
+    fresh.push_back(std::move(slot));
     hit = &fresh.back();
   }
   if (hit->version != w.storage->version) {
-    dnnl::memory src(own, cpu().engine(), w.data());
-    dnnl::reorder(src, hit->mem).execute(cpu().stream(), src, hit->mem);
+    hit->plain.set_data_handle(w.data());
+    hit->toMem.execute(cpu().stream(), hit->plain, hit->mem);
     hit->version = w.storage->version;
   }
   return hit->mem;

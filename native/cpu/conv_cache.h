@@ -50,3 +50,29 @@ struct CacheKeyHash {
 };
 
 }  // namespace vgg
+
+namespace vgg {
+
+// Backward-filter through im2col + GEMM (conv_gemm.cc). VGG_CIFAR_CONV_FILTER_GEMM=always|never
+// overrides the shape rule (for benchmarks and tests).
+enum class ConvFilterGemm { automatic, always, never };
+ConvFilterGemm convFilterGemmMode();
+// Measured on this machine (bench/RESULTS.md): the GEMM wins on 2x2 maps with many channels (512
+// channels: 2.4x faster than oneDNN's direct kernel) and loses from 4x4 up.
+constexpr int64_t kFilterGemmMaxMap = 4;        // Ho * Wo
+constexpr int64_t kFilterGemmMinChannels = 256;  // input channels
+bool useFilterGemm(const Tensor& x, const Tensor& dy);
+
+struct FilterGemm {
+  int64_t N, C, H, W, O, kh, kw, Ho, Wo;
+  ConvParams prm;
+  ActOperand src, diffDst;  // x and dy in NHWC
+  dnnl::memory cols, dyT, dwMat;
+  dnnl::matmul gemm;
+  std::unordered_map<int, dnnl::memory> args;
+  void init(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p);
+  void im2col();
+  void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db);
+};
+
+}  // namespace vgg

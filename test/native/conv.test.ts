@@ -21,10 +21,14 @@ const CASES: ConvShape[] = [
   shape(2, 32, 4, 4, 32, 3, 3, 1, 1, 2, 2),
   shape(1, 5, 8, 6, 7, 3, 1, 1, 2, 1, 0),
   shape(3, 3, 32, 32, 64, 3, 3, 1, 1, 1, 1),
+  // 2x2 outputs with >= 256 input channels: backward-filter goes through im2col + GEMM (conv_gemm.cc)
+  shape(2, 256, 2, 2, 16, 3, 3, 1, 1, 1, 1),
+  shape(1, 260, 3, 4, 9, 3, 3, 2, 2, 1, 1),
 ];
 
 type LayoutMode = 'plain' | 'preferred' | 'nChw8c' | 'nChw16c';
-const MODES: LayoutMode[] = ['plain', 'preferred', 'nChw8c', 'nChw16c'];
+// Blocked layouts are the CPU backend's; other devices get plain and their preferred layout.
+const modesFor = (device: Device): LayoutMode[] => (device === 'cpu' ? ['plain', 'preferred', 'nChw8c', 'nChw16c'] : ['plain', 'preferred']);
 
 function layoutFor(device: Device, mode: LayoutMode, dims: number[]): Layout {
   if (mode === 'preferred') return native.preferredLayout(device, dims);
@@ -56,7 +60,7 @@ describe.each(testDevices())('conv2d on %s', (device) => {
     const b = rand(s.O, seed + 2);
     const dy = rand(s.N * s.O * Ho * Wo, seed + 3);
 
-    it.each(MODES)('forward, backward-data and backward-filter in %s layouts', (mode) => {
+    it.each(modesFor(device))('forward, backward-data and backward-filter in %s layouts', (mode) => {
       const xl = layoutFor(device, mode, xd), yl = layoutFor(device, mode, yd);
       const X = tensorIn(device, xd, x, xl), W = tensorIn(device, wd, w, 'plain'), B = tensorIn(device, [s.O], b, 'plain');
       const Y = native.empty(device, yd, 'float32', yl);
@@ -79,6 +83,52 @@ describe.each(testDevices())('conv2d on %s', (device) => {
       expectClose(values(DW), ref.dw, TOL, `backward-filter dw without db (${mode})`);
       for (const t of [X, W, B, Y, DY, DX, DW, DB]) t.dispose();
     });
+  });
+
+  it.runIf(device === 'cpu')('mixes layouts between input and output (nChw8c in, nChw16c out, and back)', () => {
+    const s = shape(2, 16, 7, 5, 32, 3, 3, 2, 1, 1, 1);
+    const { Ho, Wo } = convOut(s);
+    const xd = [s.N, s.C, s.H, s.W], yd = [s.N, s.O, Ho, Wo];
+    const x = rand(s.N * s.C * s.H * s.W, 61), w = rand(s.O * s.C * 9, 62), dy = rand(s.N * s.O * Ho * Wo, 63);
+    const X = tensorIn(device, xd, x, 'nChw8c'), W = tensorIn(device, [s.O, s.C, 3, 3], w, 'plain');
+    const Y = native.empty(device, yd, 'float32', 'nChw16c');
+    native.conv2dForward(X, W, null, Y, params(s), true);
+    expectClose(values(Y), convForwardRef(s, x, w, null, true), TOL, 'forward nChw8c -> nChw16c');
+    const DY = tensorIn(device, yd, dy, 'nChw16c'), DX = native.empty(device, xd, 'float32', 'plain');
+    native.conv2dBackwardData(DY, W, DX, params(s));
+    expectClose(values(DX), convBackwardDataRef(s, dy, w), TOL, 'backward-data nChw16c -> plain');
+    const DW = native.empty(device, [s.O, s.C, 3, 3], 'float32');
+    native.conv2dBackwardFilter(X, DY, DW, null, params(s));
+    expectClose(values(DW), convBackwardFilterRef(s, x, dy).dw, TOL, 'backward-filter from nChw8c x and nChw16c dy');
+    for (const t of [X, W, Y, DY, DX, DW]) t.dispose();
+  });
+
+  it('matches the reference on 30 seeded random configurations (pads larger than kernels, strides larger than kernels)', () => {
+    let state = 12345;
+    const r = (n: number) => { state = (state * 1103515245 + 12345) % 2147483648; return state % n; };
+    const layouts: Layout[] = device === 'cpu' ? ['plain', 'nChw8c', 'nChw16c'] : ['plain'];
+    for (let done = 0, k = 0; done < 30; k++) {
+      const s = shape(1 + r(3), 1 + r(20), 1 + r(9), 1 + r(9), 1 + r(20), 1 + r(5), 1 + r(5), 1 + r(4), 1 + r(4), r(7), r(7));
+      if (s.kh > s.H + 2 * s.padH || s.kw > s.W + 2 * s.padW) continue;
+      done++;
+      const { Ho, Wo } = convOut(s);
+      const xd = [s.N, s.C, s.H, s.W], yd = [s.N, s.O, Ho, Wo], wd = [s.O, s.C, s.kh, s.kw];
+      const xl = layouts[r(layouts.length)], yl = layouts[r(layouts.length)], relu = k % 2 === 0;
+      const x = rand(s.N * s.C * s.H * s.W, k), w = rand(s.O * s.C * s.kh * s.kw, k + 1), b = rand(s.O, k + 2), dy = rand(s.N * s.O * Ho * Wo, k + 3);
+      const X = tensorIn(device, xd, x, xl), W = tensorIn(device, wd, w, 'plain'), B = tensorIn(device, [s.O], b, 'plain');
+      const DY = tensorIn(device, yd, dy, yl), Y = native.empty(device, yd, 'float32', yl), DX = native.empty(device, xd, 'float32', xl);
+      const DW = native.empty(device, wd, 'float32'), DB = native.empty(device, [s.O], 'float32');
+      const what = `${label(s)} x:${xl} y:${yl}`;
+      native.conv2dForward(X, W, B, Y, params(s), relu);
+      expectClose(values(Y), convForwardRef(s, x, w, b, relu), TOL, `forward ${what}`);
+      native.conv2dBackwardData(DY, W, DX, params(s));
+      expectClose(values(DX), convBackwardDataRef(s, dy, w), TOL, `backward-data ${what}`);
+      native.conv2dBackwardFilter(X, DY, DW, DB, params(s));
+      const ref = convBackwardFilterRef(s, x, dy);
+      expectClose(values(DW), ref.dw, TOL, `backward-filter dw ${what}`);
+      expectClose(values(DB), ref.db, TOL, `backward-filter db ${what}`);
+      for (const t of [X, W, B, DY, Y, DX, DW, DB]) t.dispose();
+    }
   });
 
   it('the forward uses new weights after write() and fill() (reordered-weight cache follows versions)', () => {

@@ -12,7 +12,7 @@ const data = writeLearnableDataset(tempDir('learnable'), 200);
 
 function opts(over: Partial<TrainOptions>): TrainOptions {
   return resolveTrainOptions({ data, out: tempDir('run'), backend: 'cpu', model: 'vgg11', widthDivisor: 8, batchNorm: true,
-    optimizer: 'sgd', lr: 0.05, momentum: 0.9, batchSize: 32, epochs: 2, display: 5, seed: 3, ...over });
+    optimizer: 'sgd', lr: 0.05, momentum: 0.9, batchSize: 32, epochs: 2, display: 5, seed: 3, report: false, ...over });
 }
 
 const maxDiff = (a: Map<string, { data: ArrayLike<number> }>, b: Map<string, { data: ArrayLike<number> }>) => {
@@ -74,7 +74,7 @@ describe('training loop', () => {
 
   it("warns once, in plain words, when the report's configuration stalls at ln 10", async () => {
     const o = resolveTrainOptions({ data, out: tempDir('stall'), backend: 'cpu', reluOnLogits: true, epochs: 1, display: 1,
-      stallPatience: 4, limit: 400, evalEveryEpoch: false, seed: 1 });
+      stallPatience: 4, limit: 400, evalEveryEpoch: false, seed: 1, report: false });
     const warnings: string[] = [];
     const h = await runTraining(o, { onWarning: (w) => warnings.push(w.message) });
     expect(h.warnings.filter((w) => w.kind === 'stall')).toHaveLength(1);

@@ -1,0 +1,111 @@
+// `npm run bench`: training and inference throughput of VGG16 on vgg-cifar (each working backend),
+// TensorFlow.js (cpu, wasm; tfjs-node where it installs) and PyTorch (when python3 has torch), measured
+// side by side in one run. Flags: --quick (under 3 minutes on 2 cores), --json, --threads N.
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { backends, native, packageRoot } from '../lib/backend.js';
+import { benchVggCifar } from './vgg-cifar.js';
+import { benchTfjs } from './tfjs.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const json = argv.includes('--json');
+const threadsArg = argv.indexOf('--threads');
+const threads = threadsArg >= 0 ? Number(argv[threadsArg + 1]) : cpus().length;
+native.setThreads(threads);
+
+/** Multiply-adds of one VGG16 (report classifier) forward pass per image (about 0.313 G). */
+function vgg16Macs(): number {
+  const cfg = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
+  let c = 3, hw = 32, macs = 0;
+  for (const v of cfg) {
+    if (v === 0) hw /= 2;
+    else { macs += hw * hw * v * c * 9; c = v; }
+  }
+  return macs + 512 * 100 + 100 * 100 + 100 * 10;
+}
+const MACS_PER_IMAGE = vgg16Macs();
+const FLOP_TRAIN = 3 * 2 * MACS_PER_IMAGE; // forward + backward-data + backward-weights
+const FLOP_INFER = 2 * MACS_PER_IMAGE;
+
+interface Row { framework: string; backend: string; mode: 'train' | 'infer'; batch: number; bn: boolean; times: number[]; note?: string }
+
+const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+
+function pythonWithTorch(): string | null {
+  for (const py of [process.env.VGG_CIFAR_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean) as string[]) {
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function benchPytorch(py: string, mode: 'train' | 'infer', batch: number, bn: boolean, warmup: number, rounds: number): Row {
+  const args = [join(packageRoot(), 'bench', 'pytorch', 'bench.py'), '--batch', String(batch), '--threads', String(threads), '--mode', mode,
+    '--warmup', String(warmup), '--rounds', String(rounds), ...(bn ? ['--bn'] : [])];
+  const r = spawnSync(py, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  if (r.status !== 0) return { framework: 'pytorch', backend: 'cpu', mode, batch, bn, times: [], note: `failed: ${r.stderr.trim().split('\n').at(-1)}` };
+  const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  return { framework: `pytorch ${o.version}`, backend: `cpu (${o.threads} threads)`, mode, batch, bn, times: o.times };
+}
+
+async function main(): Promise<void> {
+  const configs: Array<{ mode: 'train' | 'infer'; batch: number; bn: boolean }> = quick
+    ? [{ mode: 'train', batch: 32, bn: false }, { mode: 'infer', batch: 128, bn: false }]
+    : [false, true].flatMap((bn) => [32, 128].flatMap((batch) => (['train', 'infer'] as const).map((mode) => ({ mode, batch, bn }))));
+  const warmup = quick ? 2 : 3;
+  const rounds = quick ? 5 : 10;
+  const py = pythonWithTorch();
+  const devices = backends().filter((b) => b.available).map((b) => b.device);
+  const rows: Row[] = [];
+  const log = (s: string) => { if (!json) process.stderr.write(s + '\n'); };
+  for (const c of configs) {
+    for (const d of devices) {
+      log(`vgg-cifar ${d} ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
+      const r = await benchVggCifar(d, c.mode, c.batch, c.bn, warmup, rounds);
+      rows.push({ framework: `vgg-cifar ${native.version}`, backend: d === 'cpu' ? `cpu (${threads} threads)` : d, ...c, times: r.times, note: r.error });
+    }
+    if (py) {
+      log(`pytorch ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
+      rows.push(benchPytorch(py, c.mode, c.batch, c.bn, warmup, rounds));
+    }
+    // tfjs: wasm cannot train (no Conv2DBackpropFilter kernel); the pure-JS cpu backend takes tens of
+    // seconds per VGG16 batch, so it gets one timed round and only the smaller configurations.
+    for (const be of ['wasm', 'cpu'] as const) {
+      if (be === 'cpu' && (c.batch > 32 || c.bn || (quick && c.mode === 'train'))) continue;
+      log(`tfjs ${be} ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
+      const t = await benchTfjs(be, c.mode, c.batch, c.bn, be === 'cpu' ? 0 : Math.min(1, warmup), be === 'cpu' ? 1 : Math.min(3, rounds));
+      rows.push({ framework: t.framework, backend: be, ...c, times: t.times, note: [t.error, ...t.notes].filter(Boolean).join('; ') || undefined });
+    }
+  }
+  rows.push({ framework: 'tfjs-node', backend: '-', mode: 'train', batch: 0, bn: false, times: [],
+    note: await import('@tensorflow/tfjs-node' as string).then(() => 'installed (not timed)', () => 'not installed: its install script downloads libtensorflow 2.9.1 from Google storage, which needs internet') });
+  const peak = Number(process.env.VGG_CIFAR_PEAK_GFLOPS ?? 0);
+  const report = rows.map((r) => {
+    const med = median(r.times);
+    const ips = r.times.length ? r.batch / med : NaN;
+    const gflops = (ips * (r.mode === 'train' ? FLOP_TRAIN : FLOP_INFER)) / 1e9;
+    const ours = rows.find((o) => o.framework.startsWith('vgg-cifar') && o.backend.startsWith('cpu') && o.mode === r.mode && o.batch === r.batch && o.bn === r.bn);
+    const oursIps = ours && ours.times.length ? ours.batch / median(ours.times) : NaN;
+    return { ...r, median: med, min: Math.min(...r.times), max: Math.max(...r.times), imagesPerSecond: ips, gflops,
+      fractionOfPeak: peak ? gflops / peak : null, vggCifarSpeedup: Number.isFinite(ips) ? oursIps / ips : NaN };
+  });
+  if (json) {
+    process.stdout.write(JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, threads, backends: backends() }, rows: report }, null, 2) + '\n');
+    return;
+  }
+  const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  const lines = [
+    `machine: ${cpus()[0]?.model}, ${cpus().length} cores, ${threads} threads; ${backends().filter((b) => b.available).map((b) => b.description).join('; ')}`,
+    '| framework | backend | mode | batch | BN | median s/step | spread (min-max) | images/s | GFLOP/s | vgg-cifar is x faster | note |',
+    '|---|---|---|---:|---|---:|---|---:|---:|---:|---|',
+    ...report.map((r) => `| ${r.framework} | ${r.backend} | ${r.mode} | ${r.batch || '-'} | ${r.bn ? 'yes' : 'no'} | ${f(r.median, 3)} | ${r.times.length ? `${f(r.min, 3)}-${f(r.max, 3)}` : '-'} | ${f(r.imagesPerSecond)} | ${f(r.gflops)} | ${r.framework.startsWith('vgg-cifar') ? '1.0' : f(r.vggCifarSpeedup, 2)} | ${r.note ?? ''} |`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).stack}\n`);
+  process.exit(1);
+});

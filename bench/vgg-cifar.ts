@@ -1,0 +1,50 @@
+// vgg-cifar side of the framework benchmarks: one training step (forward, loss, backward, Adam update)
+// or one inference batch of VGG16 (the report's, or with BatchNorm), timed with tinybench.
+import { Bench } from 'tinybench';
+import { native, type Device } from '../lib/backend.js';
+import { vgg } from '../lib/models/vgg.js';
+import { initialize } from '../lib/nn/init.js';
+import { SoftmaxCrossEntropyLoss } from '../lib/nn/loss.js';
+import { createOptimizer } from '../lib/optim/create.js';
+
+export interface StepTiming { times: number[]; error?: string }
+
+export async function benchVggCifar(device: Device, mode: 'train' | 'infer', batch: number, bn: boolean, warmup: number, rounds: number): Promise<StepTiming> {
+  const model = vgg({ depth: 16, batchNorm: bn });
+  initialize(model, { scheme: 'xavier_uniform', seed: 0 });
+  model.build(device, [batch, 3, 32, 32]);
+  const x = native.fromArray(device, [batch, 3, 32, 32], Float32Array.from({ length: batch * 3072 }, (_, i) => ((i * 2654435761) % 1000) / 1000));
+  const y = native.fromArray(device, [batch], Int32Array.from({ length: batch }, (_, i) => i % 10));
+  const loss = new SoftmaxCrossEntropyLoss();
+  const opt = createOptimizer(model.parameters(), { kind: 'adam', lr: 1e-3 });
+  const sync = native.empty(device, [1], 'float32');
+  const step = () => {
+    if (mode === 'train') {
+      model.train();
+      const logits = model.forward(x);
+      loss.build(device, logits.shape);
+      model.backward(loss.forward(logits, y)!);
+      opt.step();
+    } else {
+      model.eval();
+      const logits = model.forward(x);
+      native.sumSquares(logits, sync, false);
+    }
+    if (device !== 'cpu') native.toArray(sync); // one scalar read: waits for the device
+  };
+  const bench = new Bench({ iterations: rounds, time: 0, warmupIterations: warmup, warmupTime: 0, retainSamples: true, throws: true });
+  bench.add('step', step);
+  try {
+    await bench.run();
+    const r = bench.tasks[0].result as unknown as { latency?: { samples?: number[] } };
+    return { times: (r.latency?.samples ?? []).map((ms) => ms / 1000) };
+  } catch (e) {
+    return { times: [], error: (e as Error).message };
+  } finally {
+    loss.dispose();
+    model.dispose();
+    x.dispose();
+    y.dispose();
+    sync.dispose();
+  }
+}

@@ -1,0 +1,162 @@
+// The subset of the cuDNN 9 and cuBLAS 12/13 C APIs this backend uses, declared by hand so that the
+// addon builds without either library and loads them at run time (loader.cc). Values and layouts follow
+// NVIDIA's headers (cudnn_graph.h, cudnn_ops.h, cudnn_cnn.h, cublas_api.h); check/api_check.cc
+// static_asserts every value, struct size and signature below against the real headers wherever they
+// are installed. Enumerators we do not use are left out.
+#pragma once
+#include <cuda_runtime_api.h>  // cudaStream_t
+#include <library_types.h>     // libraryPropertyType
+#include <cstddef>
+
+// Opaque handle types carry the same struct tags as the real headers, so the two agree.
+struct cudnnContext;
+struct cudnnTensorStruct;
+struct cudnnFilterStruct;
+struct cudnnConvolutionStruct;
+struct cudnnPoolingStruct;
+struct cublasContext;
+
+namespace vgg {
+namespace cu {
+
+typedef cudnnContext* cudnnHandle_t;
+typedef cudnnTensorStruct* cudnnTensorDescriptor_t;
+typedef cudnnFilterStruct* cudnnFilterDescriptor_t;
+typedef cudnnConvolutionStruct* cudnnConvolutionDescriptor_t;
+typedef cudnnPoolingStruct* cudnnPoolingDescriptor_t;
+typedef cublasContext* cublasHandle_t;
+
+enum cudnnStatus_t : int { CUDNN_STATUS_SUCCESS = 0 };
+enum cudnnDataType_t : int { CUDNN_DATA_FLOAT = 0, CUDNN_DATA_HALF = 2, CUDNN_DATA_BFLOAT16 = 9 };
+enum cudnnTensorFormat_t : int { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1 };
+enum cudnnMathType_t : int { CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2, CUDNN_FMA_MATH = 3 };
+enum cudnnNanPropagation_t : int { CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1 };
+enum cudnnConvolutionMode_t : int { CUDNN_CONVOLUTION = 0, CUDNN_CROSS_CORRELATION = 1 };
+enum cudnnDeterminism_t : int { CUDNN_NON_DETERMINISTIC = 0, CUDNN_DETERMINISTIC = 1 };
+enum cudnnPoolingMode_t : int { CUDNN_POOLING_MAX = 0, CUDNN_POOLING_MAX_DETERMINISTIC = 3 };
+enum cudnnBatchNormMode_t : int { CUDNN_BATCHNORM_PER_ACTIVATION = 0, CUDNN_BATCHNORM_SPATIAL = 1 };
+// Algorithms are only passed back from Find*Ex to the call; the counts size the result arrays.
+enum cudnnConvolutionFwdAlgo_t : int { CUDNN_CONVOLUTION_FWD_ALGO_COUNT = 8 };
+enum cudnnConvolutionBwdDataAlgo_t : int { CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT = 6 };
+enum cudnnConvolutionBwdFilterAlgo_t : int { CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT = 7 };
+
+struct cudnnConvolutionFwdAlgoPerf_t {
+  cudnnConvolutionFwdAlgo_t algo;
+  cudnnStatus_t status;
+  float time;
+  size_t memory;
+  cudnnDeterminism_t determinism;
+  cudnnMathType_t mathType;
+  int reserved[3];
+};
+struct cudnnConvolutionBwdDataAlgoPerf_t {
+  cudnnConvolutionBwdDataAlgo_t algo;
+  cudnnStatus_t status;
+  float time;
+  size_t memory;
+  cudnnDeterminism_t determinism;
+  cudnnMathType_t mathType;
+  int reserved[3];
+};
+struct cudnnConvolutionBwdFilterAlgoPerf_t {
+  cudnnConvolutionBwdFilterAlgo_t algo;
+  cudnnStatus_t status;
+  float time;
+  size_t memory;
+  cudnnDeterminism_t determinism;
+  cudnnMathType_t mathType;
+  int reserved[3];
+};
+
+enum cublasStatus_t : int { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_NOT_INITIALIZED = 1, CUBLAS_STATUS_ALLOC_FAILED = 3,
+                      CUBLAS_STATUS_INVALID_VALUE = 7, CUBLAS_STATUS_ARCH_MISMATCH = 8, CUBLAS_STATUS_EXECUTION_FAILED = 13,
+                      CUBLAS_STATUS_INTERNAL_ERROR = 14, CUBLAS_STATUS_NOT_SUPPORTED = 15 };
+enum cublasOperation_t : int { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
+enum cublasMath_t : int { CUBLAS_DEFAULT_MATH = 0, CUBLAS_PEDANTIC_MATH = 2, CUBLAS_TF32_TENSOR_OP_MATH = 3 };
+
+// X(name, return type, parameter list): one line per function, used for the pointer table (loader.cc)
+// and the signature checks (check/api_check.cc).
+#define VGG_CUDNN_FUNCTIONS(X)                                                                                          \
+  X(cudnnGetVersion, size_t, (void))                                                                                    \
+  X(cudnnGetCudartVersion, size_t, (void))                                                                              \
+  X(cudnnGetErrorString, const char*, (cudnnStatus_t))                                                                  \
+  X(cudnnGetLastErrorString, void, (char*, size_t))                                                                     \
+  X(cudnnOpsVersionCheck, cudnnStatus_t, (void))                                                                        \
+  X(cudnnCnnVersionCheck, cudnnStatus_t, (void))                                                                        \
+  X(cudnnCreate, cudnnStatus_t, (cudnnHandle_t*))                                                                       \
+  X(cudnnDestroy, cudnnStatus_t, (cudnnHandle_t))                                                                       \
+  X(cudnnSetStream, cudnnStatus_t, (cudnnHandle_t, cudaStream_t))                                                       \
+  X(cudnnCreateTensorDescriptor, cudnnStatus_t, (cudnnTensorDescriptor_t*))                                             \
+  X(cudnnSetTensor4dDescriptor, cudnnStatus_t, (cudnnTensorDescriptor_t, cudnnTensorFormat_t, cudnnDataType_t, int, int, int, int)) \
+  X(cudnnDestroyTensorDescriptor, cudnnStatus_t, (cudnnTensorDescriptor_t))                                             \
+  X(cudnnCreateFilterDescriptor, cudnnStatus_t, (cudnnFilterDescriptor_t*))                                             \
+  X(cudnnSetFilter4dDescriptor, cudnnStatus_t, (cudnnFilterDescriptor_t, cudnnDataType_t, cudnnTensorFormat_t, int, int, int, int)) \
+  X(cudnnDestroyFilterDescriptor, cudnnStatus_t, (cudnnFilterDescriptor_t))                                             \
+  X(cudnnCreateConvolutionDescriptor, cudnnStatus_t, (cudnnConvolutionDescriptor_t*))                                   \
+  X(cudnnSetConvolution2dDescriptor, cudnnStatus_t,                                                                     \
+    (cudnnConvolutionDescriptor_t, int, int, int, int, int, int, cudnnConvolutionMode_t, cudnnDataType_t))              \
+  X(cudnnSetConvolutionMathType, cudnnStatus_t, (cudnnConvolutionDescriptor_t, cudnnMathType_t))                        \
+  X(cudnnDestroyConvolutionDescriptor, cudnnStatus_t, (cudnnConvolutionDescriptor_t))                                   \
+  X(cudnnFindConvolutionForwardAlgorithmEx, cudnnStatus_t,                                                              \
+    (cudnnHandle_t, cudnnTensorDescriptor_t, const void*, cudnnFilterDescriptor_t, const void*, cudnnConvolutionDescriptor_t, \
+     cudnnTensorDescriptor_t, void*, int, int*, cudnnConvolutionFwdAlgoPerf_t*, void*, size_t))                         \
+  X(cudnnFindConvolutionBackwardDataAlgorithmEx, cudnnStatus_t,                                                         \
+    (cudnnHandle_t, cudnnFilterDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*, cudnnConvolutionDescriptor_t, \
+     cudnnTensorDescriptor_t, void*, int, int*, cudnnConvolutionBwdDataAlgoPerf_t*, void*, size_t))                     \
+  X(cudnnFindConvolutionBackwardFilterAlgorithmEx, cudnnStatus_t,                                                       \
+    (cudnnHandle_t, cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*, cudnnConvolutionDescriptor_t, \
+     cudnnFilterDescriptor_t, void*, int, int*, cudnnConvolutionBwdFilterAlgoPerf_t*, void*, size_t))                   \
+  X(cudnnConvolutionForward, cudnnStatus_t,                                                                             \
+    (cudnnHandle_t, const void*, cudnnTensorDescriptor_t, const void*, cudnnFilterDescriptor_t, const void*,            \
+     cudnnConvolutionDescriptor_t, cudnnConvolutionFwdAlgo_t, void*, size_t, const void*, cudnnTensorDescriptor_t, void*)) \
+  X(cudnnConvolutionBackwardData, cudnnStatus_t,                                                                        \
+    (cudnnHandle_t, const void*, cudnnFilterDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*,            \
+     cudnnConvolutionDescriptor_t, cudnnConvolutionBwdDataAlgo_t, void*, size_t, const void*, cudnnTensorDescriptor_t, void*)) \
+  X(cudnnConvolutionBackwardFilter, cudnnStatus_t,                                                                      \
+    (cudnnHandle_t, const void*, cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*,            \
+     cudnnConvolutionDescriptor_t, cudnnConvolutionBwdFilterAlgo_t, void*, size_t, const void*, cudnnFilterDescriptor_t, void*)) \
+  X(cudnnCreatePoolingDescriptor, cudnnStatus_t, (cudnnPoolingDescriptor_t*))                                           \
+  X(cudnnSetPooling2dDescriptor, cudnnStatus_t,                                                                         \
+    (cudnnPoolingDescriptor_t, cudnnPoolingMode_t, cudnnNanPropagation_t, int, int, int, int, int, int))                \
+  X(cudnnDestroyPoolingDescriptor, cudnnStatus_t, (cudnnPoolingDescriptor_t))                                           \
+  X(cudnnPoolingForward, cudnnStatus_t,                                                                                 \
+    (cudnnHandle_t, cudnnPoolingDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*, const void*,           \
+     cudnnTensorDescriptor_t, void*))                                                                                   \
+  X(cudnnPoolingBackward, cudnnStatus_t,                                                                                \
+    (cudnnHandle_t, cudnnPoolingDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, \
+     const void*, cudnnTensorDescriptor_t, const void*, const void*, cudnnTensorDescriptor_t, void*))                   \
+  X(cudnnBatchNormalizationForwardTraining, cudnnStatus_t,                                                              \
+    (cudnnHandle_t, cudnnBatchNormMode_t, const void*, const void*, cudnnTensorDescriptor_t, const void*,               \
+     cudnnTensorDescriptor_t, void*, cudnnTensorDescriptor_t, const void*, const void*, double, void*, void*, double,    \
+     void*, void*))                                                                                                     \
+  X(cudnnBatchNormalizationForwardInference, cudnnStatus_t,                                                             \
+    (cudnnHandle_t, cudnnBatchNormMode_t, const void*, const void*, cudnnTensorDescriptor_t, const void*,               \
+     cudnnTensorDescriptor_t, void*, cudnnTensorDescriptor_t, const void*, const void*, const void*, const void*, double)) \
+  X(cudnnBatchNormalizationBackward, cudnnStatus_t,                                                                     \
+    (cudnnHandle_t, cudnnBatchNormMode_t, const void*, const void*, const void*, const void*, cudnnTensorDescriptor_t,  \
+     const void*, cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, void*, cudnnTensorDescriptor_t,        \
+     const void*, void*, void*, double, const void*, const void*))
+
+#define VGG_CUBLAS_FUNCTIONS(X)                                                                                         \
+  X(cublasGetProperty, cublasStatus_t, (libraryPropertyType, int*))                                                     \
+  X(cublasGetStatusString, const char*, (cublasStatus_t))                                                               \
+  X(cublasCreate_v2, cublasStatus_t, (cublasHandle_t*))                                                                 \
+  X(cublasDestroy_v2, cublasStatus_t, (cublasHandle_t))                                                                 \
+  X(cublasSetStream_v2, cublasStatus_t, (cublasHandle_t, cudaStream_t))                                                 \
+  X(cublasSetMathMode, cublasStatus_t, (cublasHandle_t, cublasMath_t))                                                  \
+  X(cublasSgemm_v2, cublasStatus_t,                                                                                     \
+    (cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const float*, const float*, int, const float*, \
+     int, const float*, float*, int))
+
+#define VGG_DECLARE_PFN(name, ret, params) typedef ret(*PFN_##name) params;
+VGG_CUDNN_FUNCTIONS(VGG_DECLARE_PFN)
+VGG_CUBLAS_FUNCTIONS(VGG_DECLARE_PFN)
+#undef VGG_DECLARE_PFN
+
+#define VGG_DECLARE_MEMBER(name, ret, params) PFN_##name name = nullptr;
+struct Cudnn { VGG_CUDNN_FUNCTIONS(VGG_DECLARE_MEMBER) };
+struct Cublas { VGG_CUBLAS_FUNCTIONS(VGG_DECLARE_MEMBER) };
+#undef VGG_DECLARE_MEMBER
+
+}  // namespace cu
+}  // namespace vgg

@@ -1,0 +1,109 @@
+// Compiled only where NVIDIA's real cudnn.h and cublas_v2.h are present (CMake's hook): checks every
+// value, struct layout and function signature that cuda/api.h declares by hand against them. A mismatch
+// fails the build with the name of the declaration.
+#include <cublas_v2.h>
+#include <cudnn.h>
+#include <cstddef>
+#include <type_traits>
+#include "cuda/api.h"
+
+namespace cu = vgg::cu;
+
+// ---------- values ----------
+#define VGG_SAME_VALUE(name) static_assert((long long)cu::name == (long long)::name, "api.h: wrong value of " #name);
+VGG_SAME_VALUE(CUDNN_STATUS_SUCCESS)
+VGG_SAME_VALUE(CUDNN_DATA_FLOAT)
+VGG_SAME_VALUE(CUDNN_DATA_HALF)
+VGG_SAME_VALUE(CUDNN_DATA_BFLOAT16)
+VGG_SAME_VALUE(CUDNN_TENSOR_NCHW)
+VGG_SAME_VALUE(CUDNN_TENSOR_NHWC)
+VGG_SAME_VALUE(CUDNN_DEFAULT_MATH)
+VGG_SAME_VALUE(CUDNN_TENSOR_OP_MATH)
+VGG_SAME_VALUE(CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+VGG_SAME_VALUE(CUDNN_FMA_MATH)
+VGG_SAME_VALUE(CUDNN_NOT_PROPAGATE_NAN)
+VGG_SAME_VALUE(CUDNN_PROPAGATE_NAN)
+VGG_SAME_VALUE(CUDNN_CONVOLUTION)
+VGG_SAME_VALUE(CUDNN_CROSS_CORRELATION)
+VGG_SAME_VALUE(CUDNN_NON_DETERMINISTIC)
+VGG_SAME_VALUE(CUDNN_DETERMINISTIC)
+VGG_SAME_VALUE(CUDNN_POOLING_MAX)
+VGG_SAME_VALUE(CUDNN_POOLING_MAX_DETERMINISTIC)
+VGG_SAME_VALUE(CUDNN_BATCHNORM_PER_ACTIVATION)
+VGG_SAME_VALUE(CUDNN_BATCHNORM_SPATIAL)
+VGG_SAME_VALUE(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)
+VGG_SAME_VALUE(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT)
+VGG_SAME_VALUE(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT)
+VGG_SAME_VALUE(CUBLAS_STATUS_SUCCESS)
+VGG_SAME_VALUE(CUBLAS_STATUS_NOT_INITIALIZED)
+VGG_SAME_VALUE(CUBLAS_STATUS_ALLOC_FAILED)
+VGG_SAME_VALUE(CUBLAS_STATUS_INVALID_VALUE)
+VGG_SAME_VALUE(CUBLAS_STATUS_ARCH_MISMATCH)
+VGG_SAME_VALUE(CUBLAS_STATUS_EXECUTION_FAILED)
+VGG_SAME_VALUE(CUBLAS_STATUS_INTERNAL_ERROR)
+VGG_SAME_VALUE(CUBLAS_STATUS_NOT_SUPPORTED)
+VGG_SAME_VALUE(CUBLAS_OP_N)
+VGG_SAME_VALUE(CUBLAS_OP_T)
+VGG_SAME_VALUE(CUBLAS_DEFAULT_MATH)
+VGG_SAME_VALUE(CUBLAS_PEDANTIC_MATH)
+VGG_SAME_VALUE(CUBLAS_TF32_TENSOR_OP_MATH)
+
+// ---------- types: our declaration -> the real one ----------
+template <class T> struct Real { using type = T; };
+template <class T> struct Real<T*> { using type = typename Real<T>::type*; };
+template <class T> struct Real<const T> { using type = const typename Real<T>::type; };
+template <class R, class... A> struct Real<R (*)(A...)> { using type = typename Real<R>::type (*)(typename Real<A>::type...); };
+#define VGG_MAP(ours, theirs) template <> struct Real<cu::ours> { using type = ::theirs; };
+VGG_MAP(cudnnStatus_t, cudnnStatus_t)
+VGG_MAP(cudnnDataType_t, cudnnDataType_t)
+VGG_MAP(cudnnTensorFormat_t, cudnnTensorFormat_t)
+VGG_MAP(cudnnMathType_t, cudnnMathType_t)
+VGG_MAP(cudnnNanPropagation_t, cudnnNanPropagation_t)
+VGG_MAP(cudnnConvolutionMode_t, cudnnConvolutionMode_t)
+VGG_MAP(cudnnDeterminism_t, cudnnDeterminism_t)
+VGG_MAP(cudnnPoolingMode_t, cudnnPoolingMode_t)
+VGG_MAP(cudnnBatchNormMode_t, cudnnBatchNormMode_t)
+VGG_MAP(cudnnConvolutionFwdAlgo_t, cudnnConvolutionFwdAlgo_t)
+VGG_MAP(cudnnConvolutionBwdDataAlgo_t, cudnnConvolutionBwdDataAlgo_t)
+VGG_MAP(cudnnConvolutionBwdFilterAlgo_t, cudnnConvolutionBwdFilterAlgo_t)
+VGG_MAP(cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgoPerf_t)
+VGG_MAP(cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgoPerf_t)
+VGG_MAP(cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgoPerf_t)
+VGG_MAP(cublasStatus_t, cublasStatus_t)
+VGG_MAP(cublasOperation_t, cublasOperation_t)
+VGG_MAP(cublasMath_t, cublasMath_t)
+
+// Handles are the same types (same struct tags).
+static_assert(std::is_same<cu::cudnnHandle_t, ::cudnnHandle_t>::value, "cudnnHandle_t");
+static_assert(std::is_same<cu::cudnnTensorDescriptor_t, ::cudnnTensorDescriptor_t>::value, "cudnnTensorDescriptor_t");
+static_assert(std::is_same<cu::cudnnFilterDescriptor_t, ::cudnnFilterDescriptor_t>::value, "cudnnFilterDescriptor_t");
+static_assert(std::is_same<cu::cudnnConvolutionDescriptor_t, ::cudnnConvolutionDescriptor_t>::value, "cudnnConvolutionDescriptor_t");
+static_assert(std::is_same<cu::cudnnPoolingDescriptor_t, ::cudnnPoolingDescriptor_t>::value, "cudnnPoolingDescriptor_t");
+static_assert(std::is_same<cu::cublasHandle_t, ::cublasHandle_t>::value, "cublasHandle_t");
+
+// Enums are passed by value: same size as the real ones.
+#define VGG_SAME_SIZE(t) static_assert(sizeof(cu::t) == sizeof(::t) && alignof(cu::t) == alignof(::t), "api.h: size of " #t);
+VGG_SAME_SIZE(cudnnStatus_t)
+VGG_SAME_SIZE(cudnnDataType_t)
+VGG_SAME_SIZE(cudnnMathType_t)
+VGG_SAME_SIZE(cudnnConvolutionFwdAlgo_t)
+VGG_SAME_SIZE(cublasStatus_t)
+VGG_SAME_SIZE(cublasOperation_t)
+VGG_SAME_SIZE(cublasMath_t)
+
+// ---------- struct layouts ----------
+#define VGG_SAME_FIELD(t, f) static_assert(offsetof(cu::t, f) == offsetof(::t, f), "api.h: offset of " #t "." #f);
+#define VGG_PERF(t)                                                                                     \
+  VGG_SAME_SIZE(t)                                                                                      \
+  VGG_SAME_FIELD(t, algo) VGG_SAME_FIELD(t, status) VGG_SAME_FIELD(t, time) VGG_SAME_FIELD(t, memory) \
+  VGG_SAME_FIELD(t, determinism) VGG_SAME_FIELD(t, mathType) VGG_SAME_FIELD(t, reserved)
+VGG_PERF(cudnnConvolutionFwdAlgoPerf_t)
+VGG_PERF(cudnnConvolutionBwdDataAlgoPerf_t)
+VGG_PERF(cudnnConvolutionBwdFilterAlgoPerf_t)
+
+// ---------- function signatures ----------
+#define VGG_SAME_SIGNATURE(name, ret, params)                                                   \
+  static_assert(std::is_same<Real<cu::PFN_##name>::type, decltype(&::name)>::value, \
+                "api.h: signature of " #name " differs from the real header");
+VGG_CUDNN_FUNCTIONS(VGG_SAME_SIGNATURE)
+VGG_CUBLAS_FUNCTIONS(VGG_SAME_SIGNATURE)

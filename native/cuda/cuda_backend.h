@@ -1,0 +1,124 @@
+// The CUDA backend: cuDNN (convolution, pooling, batchnorm) and cuBLAS (linear), both loaded at run time,
+// plus our own kernels for everything elementwise. One stream, one cuDNN and one cuBLAS handle, created on
+// first use; every op is asynchronous on that stream except the host transfers. Methods are defined one op
+// family per file (conv.cc, pool.cc, ... for library calls; *.cu for kernels).
+#pragma once
+#include <cuda_runtime_api.h>
+#include <atomic>
+#include <initializer_list>
+#include <string>
+#include <vector>
+#include <mutex>
+#include "core/backend.h"
+#include "core/errors.h"
+#include "cuda/loader.h"
+
+namespace vgg {
+
+class CudaBackend final : public Backend {
+ public:
+  Device device() const override { return Device::cuda; }
+  BackendStatus status() override;
+
+  void* allocate(size_t bytes) override;
+  void release(void* ptr, size_t bytes) override;
+  size_t liveBytes() const override { return live_.load(); }
+  Layout preferredLayout(const std::vector<int64_t>& shape) const override { return Layout::plain; }
+  void upload(const Tensor& dst, const void* host) override;
+  void download(const Tensor& src, void* host) override;
+  void copy(const Tensor& src, const Tensor& dst) override;
+  void fill(const Tensor& t, float value) override;
+
+  void conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) override;
+  void conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) override;
+  void conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) override;
+
+  size_t maxPool2dWorkspaceSize(const Tensor& x, const Tensor& y, const PoolParams& p) override;
+  void maxPool2dForward(const Tensor& x, const Tensor& y, const Tensor* ws, const PoolParams& p) override;
+  void maxPool2dBackward(const Tensor& dy, const Tensor& x, const Tensor& y, const Tensor& ws, const Tensor& dx, const PoolParams& p) override;
+
+  void linearForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool fuseRelu) override;
+  void linearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Tensor* dx, const Tensor& dw, const Tensor* db) override;
+
+  void reluForward(const Tensor& x, const Tensor& y) override;
+  void reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) override;
+  void dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) override;
+  void dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) override;
+  void axpby(const Tensor& x, const Tensor& y, float alpha, float beta) override;
+
+  void batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean, const Tensor& runningVar,
+                          const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd, const BatchNormParams& p) override;
+  void batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean, const Tensor& saveInvStd,
+                           const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps) override;
+
+  void softmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor* dlogits, const Tensor& lossAcc,
+                           float labelSmoothing, bool accumulate) override;
+  void argmax(const Tensor& logits, const Tensor& out) override;
+  void countCorrect(const Tensor& logits, const Tensor& labels, const Tensor& correct, bool accumulate) override;
+  void sumSquares(const Tensor& x, const Tensor& out, bool accumulate) override;
+  void softmax(const Tensor& logits, const Tensor& probs) override;
+
+  void sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor* momentumBuf, const SgdParams& p) override;
+  void adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor* vmax, const AdamParams& p) override;
+  void adagradUpdate(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradParams& p) override;
+
+  void loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p) override;
+  void gatherLabels(const Tensor& labels, const Tensor& indices, const Tensor& out) override;
+
+  // The stream and library handles, created on first use (throws BackendErr naming `op` on failure).
+  struct Context {
+    cudaStream_t stream = nullptr;
+    cu::cudnnHandle_t dnn = nullptr;
+    cu::cublasHandle_t blas = nullptr;
+  };
+  Context& ctx(const char* op);
+  const cu::Cudnn& dnn() const { return cudaLibraries().cudnn; }
+  const cu::Cublas& blas() const { return cudaLibraries().cublas; }
+  // A device scratch buffer of at least `bytes`, owned by the backend and reused by every op (it grows
+  // while algorithms are being found, then stays put). Valid until the next call.
+  void* workspace(const char* op, size_t bytes);
+  // TF32 tensor-core math for fp32 convolutions and GEMMs: off by default (fp32 parity with the CPU);
+  // VGG_CIFAR_TF32=1 turns it on at start-up.
+  bool tf32() const { return tf32_; }
+  void setTf32(bool on);
+
+ private:
+  std::atomic<size_t> live_{0};
+  std::mutex initMu_;
+  std::atomic<bool> initDone_{false};  // read without the lock on every op
+  Context ctx_;
+  bool tf32_ = false;
+  void* ws_ = nullptr;
+  size_t wsBytes_ = 0;
+  std::mutex statusMu_;
+  bool statusDone_ = false;
+  BackendStatus status_;
+};
+
+CudaBackend& cuda();
+
+// Status checks: each turns a failure into BackendErr(op, call, message).
+void checkCuda(cudaError_t e, const char* op, const char* call);
+void checkCudnn(cu::cudnnStatus_t s, const char* op, const char* call);
+void checkCublas(cu::cublasStatus_t s, const char* op, const char* call);
+// After a kernel launch: launch errors (bad configuration, no kernel image for this GPU).
+void checkLaunch(const char* op, const char* kernel);
+
+#define VGG_CUDNN_CALL(op, fn, ...) ::vgg::checkCudnn(::vgg::cuda().dnn().fn(__VA_ARGS__), op, #fn)
+#define VGG_CUBLAS_CALL(op, fn, ...) ::vgg::checkCublas(::vgg::cuda().blas().fn(__VA_ARGS__), op, #fn)
+
+// Rejects tensors this backend does not handle yet (non-plain layouts, non-fp32 data).
+void requirePlainF32(const char* op, std::initializer_list<const Tensor*> ts);
+
+// Kernel launchers used by the library-backed op files (defined in elementwise.cu).
+void launchBiasAct(const char* op, float* y, const float* bias, int64_t outer, int64_t channels, int64_t inner, bool relu, cudaStream_t s);
+void launchBiasGrad(const char* op, const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner, cudaStream_t s);
+void launchRelu(const char* op, const float* x, float* y, int64_t n, cudaStream_t s);
+void launchFill(const char* op, void* p, DType t, int64_t n, float value, cudaStream_t s);
+// NCHW <-> NHWC (for copies between layouts); elementSize 1, 2 or 4.
+void launchTranspose(const char* op, const void* src, void* dst, const std::vector<int64_t>& shape, bool toNhwc, size_t elementSize,
+                     cudaStream_t s);
+// Empty when our kernels can run on device 0, else why not (e.g. no kernel image for its architecture).
+std::string kernelImageProblem();
+
+}  // namespace vgg

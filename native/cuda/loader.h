@@ -1,0 +1,32 @@
+// Finds and loads cuDNN and cuBLAS at run time (dlopen), so the addon needs neither to build or load.
+#pragma once
+#include <string>
+#include <vector>
+#include "cuda/api.h"
+
+namespace vgg {
+
+struct LibraryInfo {
+  bool loaded = false;
+  std::string path;                  // the file that was loaded
+  std::string version;               // "9.6.0"
+  std::string error;                 // why it was not loaded (empty when loaded)
+  std::vector<std::string> searched; // where it looked, in order
+};
+
+struct CudaLibraries {
+  cu::Cudnn cudnn;
+  cu::Cublas cublas;
+  LibraryInfo cudnnInfo, cublasInfo;
+};
+
+// Loaded once per process (thread-safe); later calls return the same result.
+const CudaLibraries& cudaLibraries();
+
+// The folders searched for a library, in order: the override variable's folder (or file), the dynamic
+// loader's path (shown as "<dynamic loader path>"), CUDA_HOME/CUDA_PATH, NVIDIA_WHEELS_DIR's */lib,
+// /usr/local/cuda/lib64. Only when none has the library is Python asked for its nvidia wheels
+// (nvidia/*/lib; the answer cached in ~/.cache/vgg-cifar), which are then searched too.
+std::vector<std::string> cudaLibrarySearchDirs(const char* overrideVar);
+
+}  // namespace vgg

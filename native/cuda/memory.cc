@@ -1,0 +1,236 @@
+// The CUDA backend's status, context, memory and host transfers.
+#include <cstdlib>
+#include <cstring>
+#include "cuda/cuda_backend.h"
+
+namespace vgg {
+
+CudaBackend& cuda() {
+  static CudaBackend* b = new CudaBackend();  // never destroyed: tensors may outlive static destructors
+  return *b;
+}
+Backend* cudaBackend() { return &cuda(); }
+
+// ---------- status checks ----------
+
+void checkCuda(cudaError_t e, const char* op, const char* call) {
+  if (e == cudaSuccess) return;
+  cudaGetLastError();  // clear a sticky launch error so the next op reports its own
+  throw BackendErr(op, call, std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e));
+}
+
+void checkCudnn(cu::cudnnStatus_t s, const char* op, const char* call) {
+  if (s == cu::CUDNN_STATUS_SUCCESS) return;
+  const auto& d = cudaLibraries().cudnn;
+  std::string msg = d.cudnnGetErrorString ? d.cudnnGetErrorString(s) : "cuDNN error";
+  msg += " (status " + std::to_string((int)s) + ")";
+  if (d.cudnnGetLastErrorString) {
+    char buf[512] = {0};
+    d.cudnnGetLastErrorString(buf, sizeof buf);
+    if (buf[0]) msg += std::string(": ") + buf;
+  }
+  throw BackendErr(op, call, msg);
+}
+
+void checkCublas(cu::cublasStatus_t s, const char* op, const char* call) {
+  if (s == cu::CUBLAS_STATUS_SUCCESS) return;
+  const auto& b = cudaLibraries().cublas;
+  std::string msg = b.cublasGetStatusString ? b.cublasGetStatusString(s) : "cuBLAS error";
+  throw BackendErr(op, call, msg + " (status " + std::to_string((int)s) + ")");
+}
+
+void checkLaunch(const char* op, const char* kernel) { checkCuda(cudaGetLastError(), op, kernel); }
+
+void requirePlainF32(const char* op, std::initializer_list<const Tensor*> ts) {
+  for (const Tensor* t : ts) {
+    if (!t) continue;
+    if (t->layout != Layout::plain)
+      throw RangeErr(std::string(op) + ": the cuda backend takes plain (NCHW) tensors here, got " + t->describe());
+    if (t->dtype != DType::f32) throw RangeErr(std::string(op) + ": the cuda backend takes float32 here, got " + t->describe());
+  }
+}
+
+// ---------- status ----------
+
+static std::string versionString(int v) {  // CUDA's 1000*major + 10*minor
+  return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+}
+static std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); i++) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+BackendStatus CudaBackend::status() {
+  std::lock_guard<std::mutex> lock(statusMu_);
+  if (statusDone_) return status_;
+  BackendStatus s;
+  s.compiled = true;
+  std::vector<std::string> missing;
+  int rt = 0, drv = 0, count = 0;
+  cudaRuntimeGetVersion(&rt);
+  cudaDriverGetVersion(&drv);  // 0 when no driver is installed
+  s.details["runtime"] = versionString(rt) + " (static)";
+  s.details["driver"] = drv ? versionString(drv) : "none";
+  s.details["build"] = VGG_CUDA_REASON;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  std::string call = std::string("cudaGetDeviceCount: ") + (e == cudaSuccess ? "" : cudaGetErrorName(e) + std::string(", ") + cudaGetErrorString(e));
+  bool deviceOk = false;
+  std::string deviceText;
+  if (e == cudaErrorInsufficientDriver && drv == 0) missing.push_back("no NVIDIA driver (" + call + ")");
+  else if (e == cudaErrorInsufficientDriver)
+    missing.push_back("the NVIDIA driver supports CUDA " + versionString(drv) + " but this build needs " + versionString(rt) + " (" + call + ")");
+  else if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) missing.push_back("no CUDA device (" + (e == cudaSuccess ? std::string("cudaGetDeviceCount: 0 devices") : call) + ")");
+  else if (e != cudaSuccess) missing.push_back("CUDA cannot start (" + call + ")");
+  else {
+    cudaDeviceProp prop;
+    cudaError_t pe = cudaGetDeviceProperties(&prop, 0);
+    if (pe != cudaSuccess) missing.push_back(std::string("cannot query device 0 (cudaGetDeviceProperties: ") + cudaGetErrorString(pe) + ")");
+    else {
+      s.details["devices"] = std::to_string(count);
+      s.details["device"] = prop.name;
+      s.details["computeCapability"] = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+      s.details["memoryGiB"] = std::to_string((prop.totalGlobalMem + (1ull << 29)) >> 30);
+      deviceText = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
+                   s.details["memoryGiB"] + " GiB)";
+      std::string img = kernelImageProblem();
+      if (!img.empty()) missing.push_back(img);
+      else deviceOk = true;
+    }
+  }
+  const CudaLibraries& L = cudaLibraries();
+  s.details["cudnn"] = L.cudnnInfo.loaded ? L.cudnnInfo.version + " at " + L.cudnnInfo.path : "not loaded: " + L.cudnnInfo.error;
+  s.details["cublas"] = L.cublasInfo.loaded ? L.cublasInfo.version + " at " + L.cublasInfo.path : "not loaded: " + L.cublasInfo.error;
+  if (L.cudnnInfo.loaded && L.cudnn.cudnnGetCudartVersion) s.details["cudnnBuiltForCuda"] = versionString((int)L.cudnn.cudnnGetCudartVersion());
+  s.details["cudnnSearched"] = join(L.cudnnInfo.searched, ", ");
+  s.details["cublasSearched"] = join(L.cublasInfo.searched, ", ");
+  if (!L.cudnnInfo.loaded) missing.push_back(L.cudnnInfo.error + " (looked in " + s.details["cudnnSearched"] + "; set VGG_CIFAR_CUDNN)");
+  if (!L.cublasInfo.loaded) missing.push_back(L.cublasInfo.error + " (looked in " + s.details["cublasSearched"] + "; set VGG_CIFAR_CUBLAS)");
+  const char* tf = std::getenv("VGG_CIFAR_TF32");
+  s.details["tf32"] = tf32_ || (tf && std::strcmp(tf, "1") == 0) ? "on" : "off";
+  s.available = missing.empty() && deviceOk;
+  s.reason = join(missing, "; ");
+  if (s.available)
+    s.description = "CUDA " + versionString(rt) + ", " + deviceText + ", cuDNN " + L.cudnnInfo.version + ", cuBLAS " + L.cublasInfo.version;
+  else
+    s.description = "CUDA backend (runtime " + versionString(rt) + ", " + VGG_CUDA_REASON + ")";
+  status_ = s;
+  statusDone_ = true;
+  return s;
+}
+
+// ---------- context ----------
+
+CudaBackend::Context& CudaBackend::ctx(const char* op) {
+  if (initDone_.load(std::memory_order_acquire)) return ctx_;
+  std::lock_guard<std::mutex> lock(initMu_);
+  if (initDone_.load()) return ctx_;
+  BackendStatus s = status();
+  if (!s.available) throw BackendErr(op, "init", "the cuda backend cannot run here: " + s.reason);
+  const char* t = std::getenv("VGG_CIFAR_TF32");
+  tf32_ = t && std::strcmp(t, "1") == 0;
+  checkCuda(cudaSetDevice(0), op, "cudaSetDevice");
+  checkCuda(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking), op, "cudaStreamCreateWithFlags");
+  checkCudnn(dnn().cudnnCreate(&ctx_.dnn), op, "cudnnCreate");
+  checkCudnn(dnn().cudnnSetStream(ctx_.dnn, ctx_.stream), op, "cudnnSetStream");
+  checkCublas(blas().cublasCreate_v2(&ctx_.blas), op, "cublasCreate_v2");
+  checkCublas(blas().cublasSetStream_v2(ctx_.blas, ctx_.stream), op, "cublasSetStream_v2");
+  checkCublas(blas().cublasSetMathMode(ctx_.blas, tf32_ ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH), op, "cublasSetMathMode");
+  initDone_.store(true, std::memory_order_release);
+  return ctx_;
+}
+
+void CudaBackend::setTf32(bool on) {
+  tf32_ = on;
+  if (!initDone_) return;
+  // CUBLAS_DEFAULT_MATH never uses TF32 for Sgemm; convolutions pick their math type per descriptor (conv.cc).
+  checkCublas(blas().cublasSetMathMode(ctx_.blas, on ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH), "setTf32",
+              "cublasSetMathMode");
+}
+
+void* CudaBackend::workspace(const char* op, size_t bytes) {
+  if (bytes <= wsBytes_) return ws_;
+  Context& c = ctx(op);
+  checkCuda(cudaStreamSynchronize(c.stream), op, "cudaStreamSynchronize");  // ops in flight may still use the old one
+  if (ws_) cudaFree(ws_);
+  ws_ = nullptr;
+  wsBytes_ = 0;
+  size_t want = (bytes + (1 << 20) - 1) / (1 << 20) * (1 << 20);
+  checkCuda(cudaMalloc(&ws_, want), op, "cudaMalloc (workspace)");
+  wsBytes_ = want;
+  return ws_;
+}
+
+// ---------- memory ----------
+
+void* CudaBackend::allocate(size_t bytes) {
+  ctx("allocate");
+  void* p = nullptr;
+  cudaError_t e = cudaMalloc(&p, bytes);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    throw BackendErr("allocate", "cudaMalloc", "cannot allocate " + std::to_string(bytes) + " bytes on the GPU: " + cudaGetErrorString(e));
+  }
+  live_ += bytes;
+  return p;
+}
+
+void CudaBackend::release(void* ptr, size_t bytes) {
+  cudaFree(ptr);  // errors ignored: this runs in destructors, possibly at process exit
+  live_ -= bytes;
+}
+
+void CudaBackend::upload(const Tensor& dst, const void* host) {
+  Context& c = ctx("write");
+  size_t n = (size_t)dst.numel() * dtypeSize(dst.dtype);
+  if (dst.layout == Layout::plain) {
+    // From pageable memory this returns once the host buffer has been staged: safe to free after.
+    checkCuda(cudaMemcpyAsync(dst.data(), host, n, cudaMemcpyHostToDevice, c.stream), "write", "cudaMemcpyAsync");
+    return;
+  }
+  void* tmp = workspace("write", n);
+  checkCuda(cudaMemcpyAsync(tmp, host, n, cudaMemcpyHostToDevice, c.stream), "write", "cudaMemcpyAsync");
+  launchTranspose("write", tmp, dst.data(), dst.shape, true, dtypeSize(dst.dtype), c.stream);
+}
+
+void CudaBackend::download(const Tensor& src, void* host) {
+  Context& c = ctx("toArray");
+  size_t n = (size_t)src.numel() * dtypeSize(src.dtype);
+  const void* from = src.data();
+  if (src.layout != Layout::plain) {
+    void* tmp = workspace("toArray", n);
+    launchTranspose("toArray", src.data(), tmp, src.shape, false, dtypeSize(src.dtype), c.stream);
+    from = tmp;
+  }
+  checkCuda(cudaMemcpyAsync(host, from, n, cudaMemcpyDeviceToHost, c.stream), "toArray", "cudaMemcpyAsync");
+  // Errors of earlier asynchronous ops surface here.
+  checkCuda(cudaStreamSynchronize(c.stream), "toArray", "cudaStreamSynchronize");
+}
+
+void CudaBackend::copy(const Tensor& src, const Tensor& dst) {
+  Context& c = ctx("copy");
+  if (src.layout == dst.layout) {
+    checkCuda(cudaMemcpyAsync(dst.data(), src.data(), src.bytes(), cudaMemcpyDeviceToDevice, c.stream), "copy", "cudaMemcpyAsync");
+    return;
+  }
+  if (src.layout == Layout::plain && dst.layout == Layout::nhwc)
+    launchTranspose("copy", src.data(), dst.data(), src.shape, true, dtypeSize(src.dtype), c.stream);
+  else if (src.layout == Layout::nhwc && dst.layout == Layout::plain)
+    launchTranspose("copy", src.data(), dst.data(), src.shape, false, dtypeSize(src.dtype), c.stream);
+  else
+    throw RangeErr(std::string("copy: the cuda backend cannot convert ") + layoutName(src.layout) + " to " + layoutName(dst.layout));
+}
+
+void CudaBackend::fill(const Tensor& t, float value) {
+  Context& c = ctx("fill");
+  int64_t n = physicalNumel(t.shape, t.layout);
+  if (t.dtype == DType::u8) {
+    checkCuda(cudaMemsetAsync(t.data(), (int)(uint8_t)value, (size_t)n, c.stream), "fill", "cudaMemsetAsync");
+    return;
+  }
+  if (t.dtype != DType::f32 && t.dtype != DType::i32)
+    throw RangeErr(std::string("fill: not supported for ") + dtypeName(t.dtype) + " on cuda");
+  launchFill("fill", t.data(), t.dtype, n, value, c.stream);
+}
+
+}  // namespace vgg

@@ -1,0 +1,84 @@
+// Runs one op on the CPU and on the GPU with the same inputs and returns both sets of outputs, so every
+// CUDA op is checked against the CPU backend (itself checked against float64 references in test/nn).
+import { describe, expect, it } from 'vitest';
+import { native, type Device, type DType, type NativeTensor } from '../../lib/backend.js';
+import { cudaUnavailableReason } from '../helpers/check.js';
+
+export type Host = Float32Array | Uint8Array | Int32Array;
+export interface Spec {
+  shape: number[];
+  /** Initial contents (inputs, and in/out state such as running statistics or optimizer buffers). */
+  data?: Host;
+  dtype?: DType;
+  /** An activation: kept in the backend's preferred layout (blocked on the CPU). */
+  act?: boolean;
+}
+
+/** VGG_CIFAR_GPU_TESTS_ON_CPU=1 runs these tests cpu against cpu: it checks the tests themselves (argument
+ *  order, shapes, the napi layer's rules) on a machine without a GPU. */
+const onCpu = process.env.VGG_CIFAR_GPU_TESTS_ON_CPU === '1';
+export const gpu: Device = onCpu ? 'cpu' : 'cuda';
+const reason = onCpu ? null : cudaUnavailableReason();
+const required = process.env.VGG_CIFAR_GPU_TESTS === '1';
+if (reason) console.log(`CUDA tests ${required ? 'cannot run' : 'skipped'}: ${reason}`);
+
+/** describe() for GPU tests: skipped (saying why) where CUDA is unusable, unless `npm run test:gpu`
+ *  asked for them, where a missing GPU is a failure. */
+export function describeGpu(name: string, body: () => void): void {
+  if (reason && required) {
+    describe(name, () => it('needs a usable CUDA backend', () => expect(reason).toBeNull()));
+    return;
+  }
+  describe.skipIf(reason !== null)(name, body);
+}
+
+function make(device: Device, s: Spec): NativeTensor {
+  const dtype = s.dtype ?? 'float32';
+  const layout = s.act && dtype === 'float32' && s.shape.length === 4 ? native.preferredLayout(device, s.shape) : 'plain';
+  if (s.data) return native.fromArray(device, s.shape, s.data, dtype, layout);
+  const t = native.empty(device, s.shape, dtype, layout);
+  native.fill(t, dtype === 'float32' ? Number.NaN : 0);  // outputs an op forgets to write show up
+  return t;
+}
+
+/** Runs `op` on `device` over tensors made from `specs`; returns every tensor's contents afterwards. */
+export function runOn(device: Device, specs: Record<string, Spec | null>, op: (t: Record<string, NativeTensor | null>) => void): Record<string, Host> {
+  const t: Record<string, NativeTensor | null> = {};
+  for (const [k, s] of Object.entries(specs)) t[k] = s ? make(device, s) : null;
+  op(t);
+  const out: Record<string, Host> = {};
+  for (const [k, x] of Object.entries(t)) {
+    if (!x) continue;
+    out[k] = native.toArray(x) as Host;
+    x.dispose();
+  }
+  return out;
+}
+
+/** Runs on both devices; checks every tensor named in `compare` (relative error <= rtol; exact for integers). */
+export function parity(specs: Record<string, Spec | null>, compare: string[], op: (t: Record<string, NativeTensor | null>) => void,
+  rtol = 1e-4): { cpu: Record<string, Host>; cuda: Record<string, Host> } {
+  const cpu = runOn('cpu', specs, op);
+  const other = runOn(gpu, specs, op);
+  for (const k of compare) {
+    const a = other[k];
+    const e = cpu[k];
+    expect(a.length, k).toBe(e.length);
+    if (a instanceof Float32Array) expectRel(a, e as Float32Array, rtol, k);
+    else expect(Array.from(a), k).toEqual(Array.from(e));
+  }
+  return { cpu, cuda: other };
+}
+
+export function expectRel(actual: Float32Array, expected: Float32Array, rtol: number, what: string): void {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isNaN(actual[i]) !== Number.isNaN(expected[i])) throw new Error(`${what}: NaN mismatch at ${i}: cuda ${actual[i]}, cpu ${expected[i]}`);
+    if (Number.isNaN(expected[i])) continue;
+    num = Math.max(num, Math.abs(actual[i] - expected[i]));
+    den = Math.max(den, Math.abs(expected[i]));
+  }
+  const err = den === 0 ? num : num / den;
+  if (!(err <= rtol)) throw new Error(`${what}: cuda vs cpu relative error ${err.toExponential(3)} > ${rtol}`);
+}
