@@ -99,7 +99,8 @@ export const FAST_RECIPE: Omit<TrainOptions, 'data'> = {
   epochs: 30,
   batchSize: 128,
   optimizer: 'sgd',
-  lr: 0.1,
+  // 0.1 diverged in a one-epoch one-cycle run on 10,000 real images (test accuracy 11.8%); 0.02 reached 40.9%.
+  lr: 0.02,
   momentum: 0.9,
   nesterov: true,
   weightDecay: 5e-4,
