@@ -15,6 +15,54 @@ struct BackendStatus {
   std::map<std::string, std::string> details;
 };
 
+// Every op of binding.d.ts, declared once: the Backend interface below and each backend class
+// expand it (pure virtual here, `override` in native/cpu and native/cuda).
+#define VGG_BACKEND_OPS(VGG_PRE, VGG_POST) \
+  /* convolution */ \
+  VGG_PRE void conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) VGG_POST; \
+  VGG_PRE void conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) VGG_POST; \
+  VGG_PRE void conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) VGG_POST; \
+ \
+  /* pooling */ \
+  VGG_PRE size_t maxPool2dWorkspaceSize(const Tensor& x, const Tensor& y, const PoolParams& p) VGG_POST; \
+  VGG_PRE void maxPool2dForward(const Tensor& x, const Tensor& y, const Tensor* ws, const PoolParams& p) VGG_POST; \
+  VGG_PRE void maxPool2dBackward(const Tensor& dy, const Tensor& x, const Tensor& y, const Tensor& ws, const Tensor& dx, const PoolParams& p) VGG_POST; \
+ \
+  /* linear */ \
+  VGG_PRE void linearForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool fuseRelu) VGG_POST; \
+  VGG_PRE void linearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Tensor* dx, const Tensor& dw, const Tensor* db) VGG_POST; \
+ \
+  /* elementwise */ \
+  VGG_PRE void reluForward(const Tensor& x, const Tensor& y) VGG_POST; \
+  VGG_PRE void reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) VGG_POST; \
+  VGG_PRE void dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) VGG_POST; \
+  VGG_PRE void dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) VGG_POST; \
+  VGG_PRE void axpby(const Tensor& x, const Tensor& y, float alpha, float beta) VGG_POST; \
+ \
+  /* batch norm */ \
+  VGG_PRE void batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean, \
+                                  const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd, \
+                                  const BatchNormParams& p) VGG_POST; \
+  VGG_PRE void batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean, \
+                                   const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps) VGG_POST; \
+ \
+  /* loss and metrics */ \
+  VGG_PRE void softmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor* dlogits, const Tensor& lossAcc, \
+                                   float labelSmoothing, bool accumulate) VGG_POST; \
+  VGG_PRE void argmax(const Tensor& logits, const Tensor& out) VGG_POST; \
+  VGG_PRE void countCorrect(const Tensor& logits, const Tensor& labels, const Tensor& correct, bool accumulate) VGG_POST; \
+  VGG_PRE void sumSquares(const Tensor& x, const Tensor& out, bool accumulate) VGG_POST; \
+  VGG_PRE void softmax(const Tensor& logits, const Tensor& probs) VGG_POST; \
+ \
+  /* optimizers */ \
+  VGG_PRE void sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor* momentumBuf, const SgdParams& p) VGG_POST; \
+  VGG_PRE void adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor* vmax, const AdamParams& p) VGG_POST; \
+  VGG_PRE void adagradUpdate(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradParams& p) VGG_POST; \
+ \
+  /* data */ \
+  VGG_PRE void loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p) VGG_POST; \
+  VGG_PRE void gatherLabels(const Tensor& labels, const Tensor& indices, const Tensor& out) VGG_POST;
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -32,50 +80,7 @@ class Backend {
   virtual void copy(const Tensor& src, const Tensor& dst) = 0;  // layouts may differ
   virtual void fill(const Tensor& t, float value) = 0;
 
-  // convolution
-  virtual void conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) = 0;
-  virtual void conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) = 0;
-  virtual void conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) = 0;
-
-  // pooling
-  virtual size_t maxPool2dWorkspaceSize(const Tensor& x, const Tensor& y, const PoolParams& p) = 0;
-  virtual void maxPool2dForward(const Tensor& x, const Tensor& y, const Tensor* ws, const PoolParams& p) = 0;
-  virtual void maxPool2dBackward(const Tensor& dy, const Tensor& x, const Tensor& y, const Tensor& ws, const Tensor& dx, const PoolParams& p) = 0;
-
-  // linear
-  virtual void linearForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool fuseRelu) = 0;
-  virtual void linearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Tensor* dx, const Tensor& dw, const Tensor* db) = 0;
-
-  // elementwise
-  virtual void reluForward(const Tensor& x, const Tensor& y) = 0;
-  virtual void reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) = 0;
-  virtual void dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) = 0;
-  virtual void dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) = 0;
-  virtual void axpby(const Tensor& x, const Tensor& y, float alpha, float beta) = 0;
-
-  // batch norm
-  virtual void batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean,
-                                  const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
-                                  const BatchNormParams& p) = 0;
-  virtual void batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean,
-                                   const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps) = 0;
-
-  // loss and metrics
-  virtual void softmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor* dlogits, const Tensor& lossAcc,
-                                   float labelSmoothing, bool accumulate) = 0;
-  virtual void argmax(const Tensor& logits, const Tensor& out) = 0;
-  virtual void countCorrect(const Tensor& logits, const Tensor& labels, const Tensor& correct, bool accumulate) = 0;
-  virtual void sumSquares(const Tensor& x, const Tensor& out, bool accumulate) = 0;
-  virtual void softmax(const Tensor& logits, const Tensor& probs) = 0;
-
-  // optimizers
-  virtual void sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor* momentumBuf, const SgdParams& p) = 0;
-  virtual void adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor* vmax, const AdamParams& p) = 0;
-  virtual void adagradUpdate(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradParams& p) = 0;
-
-  // data
-  virtual void loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p) = 0;
-  virtual void gatherLabels(const Tensor& labels, const Tensor& indices, const Tensor& out) = 0;
+  VGG_BACKEND_OPS(virtual, = 0)
 };
 
 // The process-wide backends. cpuBackend() always exists; cudaBackend() exists when compiled in
