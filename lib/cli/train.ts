@@ -22,7 +22,7 @@ export interface TrainFlags {
   reluOnLogits?: boolean; widthDivisor?: number; epochs?: number; batchSize?: number; optimizer?: string; lr?: number; momentum?: number;
   nesterov?: boolean; weightDecay?: number; schedule?: string; labelSmoothing?: number; init?: string; augment?: boolean;
   normalize?: boolean; display?: number; saveEvery?: number; out?: string; seed?: number; backend?: string; threads?: number;
-  limit?: number; testLimit?: number; eval?: boolean; report?: boolean; resume?: string; log?: string; progress?: boolean;
+  limit?: number; testLimit?: number; eval?: boolean; report?: boolean; skipNonFinite?: boolean; resume?: string; log?: string; progress?: boolean;
 }
 
 const INIT_ALIASES: Record<string, string> = { xavier: 'xavier_uniform', kaiming: 'kaiming_normal', default: 'pytorch_default' };
@@ -34,7 +34,7 @@ export function flagsToInput(f: TrainFlags): TrainInput {
     momentum: f.momentum, nesterov: f.nesterov, weightDecay: f.weightDecay, schedule: f.schedule,
     labelSmoothing: f.labelSmoothing, init: f.init ? (INIT_ALIASES[f.init] ?? f.init) : undefined, augment: f.augment,
     normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, seed: f.seed, backend: f.backend,
-    threads: f.threads, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, resume: f.resume, log: f.log,
+    threads: f.threads, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
   };
   for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
   return input as TrainInput;
@@ -76,6 +76,7 @@ export function registerTrain(program: Command): void {
     .option('--no-eval', 'skip the test-split evaluation after each epoch')
     .option('--resume <file>', 'continue from a checkpoint')
     .option('--log <file>', 'append metrics as JSON lines')
+    .option('--skip-non-finite', 'skip a step whose loss or gradients are NaN/Inf instead of stopping')
     .option('--no-report', 'do not write run.json and report.html after each epoch')
     .option('--no-progress', 'no progress bar even on a terminal')
     .action(async (flags: TrainFlags) => {

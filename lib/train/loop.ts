@@ -17,6 +17,7 @@ import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
 import { evaluateSplit, type EvalResult } from './evaluate.js';
 import { publishRun } from '../report/report.js';
 import { StallDetector } from './stall.js';
+import { NonFiniteGuard } from './guard.js';
 import { reluZeroFractions } from './activity.js';
 import { findNonFinite } from './nonfinite.js';
 import type { TrainOptions } from './options.js';
@@ -138,6 +139,15 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     record('checkpoint', e);
   };
 
+  const params = model.parameters();
+  const guard = o.skipNonFinite ? new NonFiniteGuard(model, device) : null;
+  // With the guard the loss is read every step; these sums stand in for the device accumulators.
+  const hostWindow = { lossSum: 0, batches: 0, correct: 0, samples: 0 };
+  const readHostWindow = () => {
+    const w = { ...hostWindow };
+    Object.assign(hostWindow, { lossSum: 0, batches: 0, correct: 0, samples: 0 });
+    return { loss: w.batches ? w.lossSum / w.batches : NaN, accuracy: w.samples ? w.correct / w.samples : NaN, correct: w.correct, samples: w.samples, batches: w.batches };
+  };
   const samplesPerEpoch = train.images.shape[0];
   let windowStart = performance.now();
   let windowImages = 0;
@@ -157,18 +167,34 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
         const b = loader.load(st.epoch, st.stepInEpoch);
         model.build(device, [b.size, 3, 32, 32]);
         model.train();
+        guard?.save();
         const logits = model.forward(b.images);
         loss.build(device, logits.shape);
         const dlogits = loss.forward(logits, b.labels)!;
         model.backward(dlogits);
         optimizer.lr = scheduleLr(schedule, o.lr, st.globalStep);
-        optimizer.step();
+        if (guard) {
+          const r = loss.read();
+          if (Number.isFinite(r.loss) && guard.gradientsFinite(params)) {
+            optimizer.step();
+            hostWindow.lossSum += r.loss * r.batches;
+            hostWindow.batches += r.batches;
+            hostWindow.correct += r.correct;
+            hostWindow.samples += r.samples;
+          } else {
+            guard.restore();
+            if (guard.skipped === 1 || guard.skipped % 100 === 0) {
+              warn({ kind: 'non-finite', message: `step ${st.globalStep + 1} (epoch ${st.epoch + 1}) had a non-finite loss or gradient and was skipped ` +
+                `(--skip-non-finite; ${guard.skipped} skipped so far); ${findNonFinite(model).message}` });
+            }
+          }
+        } else optimizer.step();
         st.stepInEpoch++;
         st.globalStep++;
         windowImages += b.size;
         epochImages += b.size;
         if ((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) {
-          const r = loss.read();
+          const r = guard ? readHostWindow() : loss.read();
           epochLoss.sum += r.loss * r.batches;
           epochLoss.correct += r.correct;
           epochLoss.samples += r.samples;
@@ -187,7 +213,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
           hooks.onProgress?.(p);
           record('step', p);
           if ((st.stepInEpoch - 1) % o.display === 0) log(`Epoch ${st.epoch + 1} ${seen} / ${samplesPerEpoch} Loss ${r.loss}`);
-          if (!finite(r.loss)) {
+          if (!finite(r.loss) && !guard) {
             warn({ kind: 'non-finite', message: `the training loss became ${r.loss} at step ${st.globalStep} (epoch ${st.epoch + 1}); ` +
               `${findNonFinite(model).message}; ` +
               `the weights since the last checkpoint are not trusted${history.checkpoints.length ? `: ${history.checkpoints.at(-1)!.path} holds the last good state` : ''}. ` +
@@ -197,7 +223,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
               break outer;
             }
           }
-          if (stall.observe(r.loss)) {
+          if (finite(r.loss) && stall.observe(r.loss)) {
             warn({ kind: 'stall', message: stall.message({ optimizer: o.optimizer, lr: o.lr, batchNorm: o.batchNorm, reluOnLogits: o.reluOnLogits,
               zeroFractions: reluZeroFractions(model) }) });
           }
@@ -226,6 +252,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     }
   } finally {
     loader.dispose();
+    guard?.dispose();
     loss.dispose();
     model.dispose();
     train.dispose();

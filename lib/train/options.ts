@@ -48,6 +48,8 @@ export interface TrainOptions {
   log: string | null;
   /** Consecutive loss readings (every `display` steps) near ln 10 before the stall warning. */
   stallPatience: number;
+  /** Skip (do not apply) a step whose loss or gradients are NaN/Inf instead of stopping. */
+  skipNonFinite: boolean;
   /** Write run.json and report.html next to the checkpoints after every epoch. */
   report: boolean;
   /** Stop training when the loss or a gradient becomes NaN/Inf (after saving the last good state). */
@@ -87,6 +89,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   log: null,
   stallPatience: 5,
   stopOnNonFinite: true,
+  skipNonFinite: false,
   report: true,
 };
 
@@ -186,5 +189,6 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.stallPatience = num('stallPatience', o.stallPatience, 1, 1e9, true);
   o.stopOnNonFinite = bool('stopOnNonFinite', o.stopOnNonFinite);
   o.report = bool('report', o.report);
+  o.skipNonFinite = bool('skipNonFinite', o.skipNonFinite);
   return o;
 }

@@ -83,3 +83,24 @@ describe('training loop', () => {
     expect(warnings[0]).toMatch(/--bn/);
   });
 });
+
+describe('--skip-non-finite', () => {
+  it('skips steps whose loss or gradients are NaN/Inf, keeps training and leaves finite weights', async () => {
+    const o = opts({ epochs: 1, batchNorm: false, lr: 100, skipNonFinite: true });
+    const h = await runTraining(o);
+    expect(h.stoppedOnNonFinite).toBe(false);
+    expect(h.epochs).toHaveLength(1);
+    const skips = h.warnings.filter((w) => w.kind === 'non-finite');
+    expect(skips.length).toBeGreaterThan(0);
+    expect(skips[0].message).toMatch(/was skipped \(--skip-non-finite; 1 skipped so far\)/);
+    const ck = loadCheckpoint(join(o.out, 'cifar10_epoch_1.safetensors'));
+    for (const [name, t] of ck.model) {
+      for (const v of t.data as ArrayLike<number>) if (!Number.isFinite(Number(v))) throw new Error(`${name} holds ${v}`);
+    }
+  });
+
+  it('without the option the same run stops at the first non-finite loss', async () => {
+    const h = await runTraining(opts({ epochs: 1, batchNorm: false, lr: 100 }));
+    expect(h.stoppedOnNonFinite).toBe(true);
+  });
+});

@@ -1,0 +1,33 @@
+import { expect, it } from 'vitest';
+import { native } from '../../lib/backend.js';
+import { vgg } from '../../lib/models/vgg.js';
+import { initialize } from '../../lib/nn/init.js';
+import { NonFiniteGuard } from '../../lib/train/guard.js';
+import { BatchNorm2d } from '../../lib/nn/batchnorm.js';
+import { rand } from '../helpers/check.js';
+
+it('NonFiniteGuard puts back BatchNorm running statistics changed by a skipped step, and detects NaN gradients', () => {
+  const m = vgg({ depth: 11, widthDivisor: 8, batchNorm: true });
+  initialize(m, { seed: 2 });
+  m.build('cpu', [4, 3, 32, 32]);
+  const guard = new NonFiniteGuard(m, 'cpu');
+  const stats = () => m.buffers().map((b) => Array.from(native.toArray(b.value) as Float32Array));
+  const bn = m.namedModules().map(([, x]) => x).find((x) => x instanceof BatchNorm2d) as BatchNorm2d;
+  const before = stats();
+  const tracked = bn.numBatchesTracked;
+  guard.save();
+  const x = native.fromArray('cpu', [4, 3, 32, 32], Float32Array.from(rand(4 * 3072, 9)));
+  m.train().forward(x);
+  expect(stats()).not.toEqual(before);
+  guard.restore();
+  expect(stats()).toEqual(before);
+  expect(bn.numBatchesTracked).toBe(tracked);
+  const params = m.parameters();
+  for (const p of params) native.fill(p.grad, 0.5);
+  expect(guard.gradientsFinite(params)).toBe(true);
+  native.fill(params[3].grad, Number.NaN);
+  expect(guard.gradientsFinite(params)).toBe(false);
+  guard.dispose();
+  x.dispose();
+  m.dispose();
+});
