@@ -4,9 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { backends, packageRoot } from '../lib/backend.js';
-import { benchVggCifar } from './vgg-cifar.js';
+import { benchVggCifar, median } from './vgg-cifar.js';
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 
 async function main(): Promise<void> {
   const cuda = backends().find((b) => b.device === 'cuda');

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { backends, native, packageRoot } from '../lib/backend.js';
-import { benchVggCifar } from './vgg-cifar.js';
+import { benchVggCifar, median } from './vgg-cifar.js';
 import { benchTfjs } from './tfjs.js';
 
 const argv = process.argv.slice(2);
@@ -31,7 +31,6 @@ const FLOP_INFER = 2 * MACS_PER_IMAGE;
 
 interface Row { framework: string; backend: string; mode: 'train' | 'infer'; batch: number; bn: boolean; times: number[]; note?: string }
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 
 function pythonWithTorch(): string | null {
   for (const py of [process.env.VGG_CIFAR_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean) as string[]) {

@@ -7,6 +7,9 @@ import { initialize } from '../lib/nn/init.js';
 import { SoftmaxCrossEntropyLoss } from '../lib/nn/loss.js';
 import { createOptimizer } from '../lib/optim/create.js';
 
+/** Median of per-step times (the lower middle for an even count; NaN when empty). */
+export const median = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+
 export interface StepTiming { times: number[]; error?: string }
 
 export async function benchVggCifar(device: Device, mode: 'train' | 'infer', batch: number, bn: boolean, warmup: number, rounds: number): Promise<StepTiming> {
