@@ -17,6 +17,7 @@ export function registerInfo(program: Command): void {
         const state = b.available ? 'available' : b.compiled ? 'compiled, not usable here' : 'not compiled';
         process.stdout.write(`  ${b.device.padEnd(5)} ${state}: ${b.description}\n`);
         if (b.reason) process.stdout.write(`        why: ${b.reason}\n`);
+        if (b.available && b.details?.convolution) process.stdout.write(`        convolution: ${b.details.convolution}\n`);
       }
     });
 }

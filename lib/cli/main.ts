@@ -9,6 +9,12 @@ import { registerVisualize } from './visualize.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
 
+// `vgg-cifar info | head`: a reader that closes the pipe early is not an error, and a training run
+// whose output is no longer read goes on (it still writes checkpoints and its log).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
+
 const program = new Command();
 program.name('vgg-cifar').description('Train VGG16 on CIFAR-10 from Node.js (oneDNN on the CPU, cuDNN/cuBLAS on NVIDIA GPUs)');
 registerInfo(program);

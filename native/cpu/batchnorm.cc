@@ -6,6 +6,7 @@
 #include <cmath>
 #include "core/batchnorm_math.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/simd.h"
 
 namespace vgg {
 
@@ -28,7 +29,7 @@ Geometry geometryOf(const Tensor& x, int blk) {
 inline int64_t base(const Geometry& g, int blk, int64_t n, int64_t cb) { return (n * g.CB + cb) * g.HW * blk; }
 
 template <int BLK>
-void forwardImpl(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& rm, const Tensor& rv, const Tensor& y,
+[[gnu::always_inline]] inline void forwardImpl(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& rm, const Tensor& rv, const Tensor& y,
                  const Tensor& sm, const Tensor& si, const BatchNormParams& p) {
   const Geometry g = geometryOf(x, BLK);
   const float* xp = x.as<float>();
@@ -92,7 +93,7 @@ void forwardImpl(const Tensor& x, const Tensor& gamma, const Tensor& beta, const
 }
 
 template <int BLK>
-void backwardImpl(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& sm, const Tensor& si, const Tensor& dx,
+[[gnu::always_inline]] inline void backwardImpl(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& sm, const Tensor& si, const Tensor& dx,
                   const Tensor& dgamma, const Tensor& dbeta) {
   const Geometry g = geometryOf(x, BLK);
   const float *xp = x.as<float>(), *dyp = dy.as<float>(), *gp = gamma.as<float>(), *smp = sm.as<float>(), *sip = si.as<float>();
@@ -137,25 +138,37 @@ void backwardImpl(const Tensor& x, const Tensor& dy, const Tensor& gamma, const 
   }
 }
 
+// One clone set per entry point; the templates are inlined into each clone so that they are compiled
+// for every ISA (measured on a 128x64x32x32 batch, 1 thread: backward 21 -> 15 ms, forward 15 -> 14 ms).
+VGG_SIMD_CLONES void forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& rm, const Tensor& rv,
+                             const Tensor& y, const Tensor& sm, const Tensor& si, const BatchNormParams& p) {
+  switch (layoutBlock(x.layout)) {
+    case 16: forwardImpl<16>(x, gamma, beta, rm, rv, y, sm, si, p); break;
+    case 8: forwardImpl<8>(x, gamma, beta, rm, rv, y, sm, si, p); break;
+    default: forwardImpl<1>(x, gamma, beta, rm, rv, y, sm, si, p); break;
+  }
+}
+
+VGG_SIMD_CLONES void backward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& sm, const Tensor& si,
+                              const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta) {
+  switch (layoutBlock(x.layout)) {
+    case 16: backwardImpl<16>(x, dy, gamma, sm, si, dx, dgamma, dbeta); break;
+    case 8: backwardImpl<8>(x, dy, gamma, sm, si, dx, dgamma, dbeta); break;
+    default: backwardImpl<1>(x, dy, gamma, sm, si, dx, dgamma, dbeta); break;
+  }
+}
+
 }  // namespace
 
 void CpuBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean,
                                     const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
                                     const BatchNormParams& p) {
-  switch (layoutBlock(x.layout)) {
-    case 16: forwardImpl<16>(x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p); break;
-    case 8: forwardImpl<8>(x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p); break;
-    default: forwardImpl<1>(x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p); break;
-  }
+  forward(x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p);
 }
 
 void CpuBackend::batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean,
                                      const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps) {
-  switch (layoutBlock(x.layout)) {
-    case 16: backwardImpl<16>(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta); break;
-    case 8: backwardImpl<8>(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta); break;
-    default: backwardImpl<1>(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta); break;
-  }
+  backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
 }
 
 }  // namespace vgg

@@ -1,6 +1,7 @@
 // Caches behind the convolution primitives: activation operands that go through a scratch buffer
 // when the primitive wants another layout, and weights reordered once per version.
 #pragma once
+#include <string>
 #include <unordered_map>
 #include "cpu/cpu_backend.h"
 
@@ -62,6 +63,8 @@ ConvFilterGemm convFilterGemmMode();
 constexpr int64_t kFilterGemmMaxMap = 4;        // Ho * Wo
 constexpr int64_t kFilterGemmMinChannels = 256;  // input channels
 bool useFilterGemm(const Tensor& x, const Tensor& dy);
+// The convolution algorithm policy in words (backends()' details, `vgg-cifar info`).
+std::string convAlgorithmInfo();
 
 struct FilterGemm {
   int64_t N, C, H, W, O, kh, kw, Ho, Wo;

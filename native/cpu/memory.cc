@@ -3,7 +3,7 @@
 #include <omp.h>
 #include <cstdlib>
 #include <cstring>
-#include "cpu/cpu_backend.h"
+#include "cpu/conv_cache.h"
 
 namespace vgg {
 
@@ -49,6 +49,7 @@ BackendStatus CpuBackend::status() {
   s.details["isa"] = isa;
   s.details["threads"] = std::to_string(omp_get_max_threads());
   s.details["cores"] = std::to_string(omp_get_num_procs());
+  s.details["convolution"] = convAlgorithmInfo();
   return s;
 }
 

@@ -2,19 +2,47 @@
 // core/optim_math.h (shared with the CUDA backend).
 #include "core/optim_math.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/simd.h"
 
 namespace vgg {
 
 static const int64_t kParallelMin = 16384;
+
+namespace {
+// The optional-state branches are hoisted out of the loops (one loop per case) so that they vectorize.
+VGG_SIMD_CLONES void sgdLoop(int64_t n, float* w, const float* g, float* buf, const SgdCoeffs& c) {
+  const SgdCoeffs k = c;
+  if (buf) {
+#pragma omp parallel for if (n > kParallelMin)
+    for (int64_t i = 0; i < n; i++) sgdElement(w[i], g[i], buf + i, k);
+  } else {
+#pragma omp parallel for if (n > kParallelMin)
+    for (int64_t i = 0; i < n; i++) sgdElement(w[i], g[i], nullptr, k);
+  }
+}
+VGG_SIMD_CLONES void adamLoop(int64_t n, float* w, const float* g, float* m, float* v, float* vm, const AdamCoeffs& c) {
+  const AdamCoeffs k = c;
+  if (vm) {
+#pragma omp parallel for if (n > kParallelMin)
+    for (int64_t i = 0; i < n; i++) adamElement(w[i], g[i], m[i], v[i], vm + i, k);
+  } else {
+#pragma omp parallel for if (n > kParallelMin)
+    for (int64_t i = 0; i < n; i++) adamElement(w[i], g[i], m[i], v[i], nullptr, k);
+  }
+}
+VGG_SIMD_CLONES void adagradLoop(int64_t n, float* w, const float* g, float* s, const AdagradCoeffs& c) {
+  const AdagradCoeffs k = c;
+#pragma omp parallel for if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) adagradElement(w[i], g[i], s[i], k);
+}
+}  // namespace
 
 void CpuBackend::sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor* momentumBuf, const SgdParams& p) {
   const SgdCoeffs c = sgdCoeffs(p);
   int64_t n = physicalNumel(param.shape, param.layout);
   float* w = param.as<float>();
   const float* g = grad.as<float>();
-  float* buf = c.useMomentum ? momentumBuf->as<float>() : nullptr;
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; i++) sgdElement(w[i], g[i], buf ? buf + i : nullptr, c);
+  sgdLoop(n, w, g, c.useMomentum ? momentumBuf->as<float>() : nullptr, c);
 }
 
 void CpuBackend::adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor* vmax,
@@ -25,9 +53,7 @@ void CpuBackend::adamUpdate(const Tensor& param, const Tensor& grad, const Tenso
   const float* g = grad.as<float>();
   float* mp = m.as<float>();
   float* vp = v.as<float>();
-  float* vm = c.amsgrad ? vmax->as<float>() : nullptr;
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; i++) adamElement(w[i], g[i], mp[i], vp[i], vm ? vm + i : nullptr, c);
+  adamLoop(n, w, g, mp, vp, c.amsgrad ? vmax->as<float>() : nullptr, c);
 }
 
 void CpuBackend::adagradUpdate(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradParams& p) {
@@ -35,9 +61,7 @@ void CpuBackend::adagradUpdate(const Tensor& param, const Tensor& grad, const Te
   int64_t n = physicalNumel(param.shape, param.layout);
   float* w = param.as<float>();
   const float* g = grad.as<float>();
-  float* s = sum.as<float>();
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; i++) adagradElement(w[i], g[i], s[i], c);
+  adagradLoop(n, w, g, sum.as<float>(), c);
 }
 
 }  // namespace vgg

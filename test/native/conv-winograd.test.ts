@@ -1,0 +1,111 @@
+// The CPU backend runs 3x3 stride-1 convolutions on maps of 8x8 and larger (4x4 and larger for
+// backward-filter) through oneDNN's Winograd F(4x4, 3x3) kernel where the CPU has one (AVX-512).
+// Checked here: those shapes against the float64 reference at the usual fp32 tolerance, and, from
+// oneDNN's own execution log in a child process, which kernel each direction really ran.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { native, type Layout, type NativeTensor } from '../../lib/backend.js';
+import { expectClose, f32, rand } from '../helpers/check.js';
+import { convBackwardDataRef, convBackwardFilterRef, convForwardRef, convOut, type ConvShape } from '../ref/conv.js';
+
+const TOL = 1e-4;
+const conv3 = (N: number, C: number, H: number, W: number, O: number): ConvShape =>
+  ({ N, C, H, W, O, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 });
+
+// Winograd-sized maps with VGG-like channel counts, an odd map, and 64 input channels (576-term sums).
+const CASES: [ConvShape, Layout][] = [
+  [conv3(2, 16, 8, 8, 32), 'nChw16c'],
+  [conv3(3, 32, 12, 10, 16), 'nChw16c'],
+  [conv3(2, 16, 9, 11, 16), 'nChw8c'],
+  [conv3(2, 16, 8, 8, 16), 'plain'],
+  [conv3(1, 64, 16, 16, 32), 'nChw16c'],
+  [conv3(2, 32, 4, 4, 32), 'nChw16c'],  // 4x4: backward-filter only
+];
+
+function tensorIn(dims: number[], data: ArrayLike<number>, layout: Layout): NativeTensor {
+  const plain = native.fromArray('cpu', dims, f32(data));
+  if (layout === 'plain') return plain;
+  const t = native.empty('cpu', dims, 'float32', layout);
+  native.copy(plain, t);
+  plain.dispose();
+  return t;
+}
+
+describe('convolutions on Winograd-sized maps (cpu)', () => {
+  it.each(CASES)('%o in %s layout: forward (bias, ReLU), backward-data, backward-filter vs float64', (s, layout) => {
+    const { Ho, Wo } = convOut(s);
+    const xd = [s.N, s.C, s.H, s.W], wd = [s.O, s.C, 3, 3], yd = [s.N, s.O, Ho, Wo];
+    const seed = s.C * 100 + s.H;
+    const x = rand(s.N * s.C * s.H * s.W, seed), w = rand(s.O * s.C * 9, seed + 1, -0.5, 0.5);
+    const b = rand(s.O, seed + 2), dy = rand(s.N * s.O * Ho * Wo, seed + 3);
+    const p = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
+    const X = tensorIn(xd, x, layout), W = tensorIn(wd, w, 'plain'), B = tensorIn([s.O], b, 'plain');
+    const Y = native.empty('cpu', yd, 'float32', layout), DY = tensorIn(yd, dy, layout), DX = native.empty('cpu', xd, 'float32', layout);
+    const DW = native.empty('cpu', wd, 'float32'), DB = native.empty('cpu', [s.O], 'float32');
+    native.conv2dForward(X, W, B, Y, p, true);
+    expectClose(native.toArray(Y) as Float32Array, convForwardRef(s, x, w, b, true), TOL, 'forward');
+    native.conv2dForward(X, W, null, Y, p, false);
+    expectClose(native.toArray(Y) as Float32Array, convForwardRef(s, x, w, null, false), TOL, 'forward without bias/ReLU');
+    native.conv2dBackwardData(DY, W, DX, p);
+    expectClose(native.toArray(DX) as Float32Array, convBackwardDataRef(s, dy, w), TOL, 'backward-data');
+    native.fill(DW, 9);
+    native.fill(DB, 9);
+    native.conv2dBackwardFilter(X, DY, DW, DB, p);
+    const ref = convBackwardFilterRef(s, x, dy);
+    expectClose(native.toArray(DW) as Float32Array, ref.dw, TOL, 'backward-filter dw');
+    expectClose(native.toArray(DB) as Float32Array, ref.db, TOL, 'backward-filter db');
+    for (const t of [X, W, B, Y, DY, DX, DW, DB]) t.dispose();
+  });
+});
+
+// Runs one convolution of each direction per map size in a child with ONEDNN_VERBOSE=1 and returns
+// "<direction> <map>: <kernel>" for every convolution oneDNN executed.
+function kernelsRun(env: Record<string, string>): string[] {
+  const backend = fileURLToPath(new URL('../../dist/lib/backend.js', import.meta.url));
+  const code = `
+    const { native } = await import(${JSON.stringify(backend)});
+    const p = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
+    for (const hw of [8, 4]) {
+      const X = native.empty('cpu', [2, 16, hw, hw], 'float32', 'nChw16c'), Y = native.empty('cpu', [2, 16, hw, hw], 'float32', 'nChw16c');
+      const W = native.empty('cpu', [16, 16, 3, 3], 'float32');
+      for (const t of [X, Y, W]) native.fill(t, 0.5);
+      native.conv2dForward(X, W, null, Y, p, true);
+      native.conv2dBackwardData(Y, W, X, p);
+      native.conv2dBackwardFilter(X, Y, W, null, p);
+    }`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, ONEDNN_VERBOSE: '1', ...env }, encoding: 'utf8' });
+  return out.split('\n').filter((l) => /^onednn_verbose,exec,cpu,convolution,/.test(l)).map((l) => {
+    const f = l.split(',');
+    const map = /ih(\d+)/.exec(l)?.[1];
+    return `${f[5]} ${map}x${map}: ${f[4]}`;
+  });
+}
+
+describe('which convolution kernel runs (oneDNN execution log)', () => {
+  const avx512 = /avx512/.test(native.backends().find((b) => b.device === 'cpu')?.details?.isa ?? '');
+  const wino = (k: string) => /wino/.test(k);
+
+  it('default: Winograd on 8x8 maps in all directions and for backward-filter on 4x4, direct below (AVX-512 CPUs)', () => {
+    const runs = kernelsRun({});
+    expect(runs.length).toBe(6);
+    if (!avx512) {
+      console.log('oneDNN 2.6 has Winograd only for AVX-512: checking that this CPU falls back to the direct kernels');
+      expect(runs.filter(wino)).toEqual([]);
+      return;
+    }
+    expect(runs.filter(wino).sort()).toEqual(['backward_data 8x8', 'backward_weights 4x4', 'backward_weights 8x8', 'forward_training 8x8']
+      .map((r) => expect.stringContaining(r)));
+    expect(runs.filter((r) => !wino(r)).map((r) => r.split(':')[0]).sort()).toEqual(['backward_data 4x4', 'forward_training 4x4']);
+  });
+
+  it('VGG_CIFAR_CONV_ALGO=direct turns Winograd off; =winograd uses it on every map', () => {
+    expect(kernelsRun({ VGG_CIFAR_CONV_ALGO: 'direct' }).filter(wino)).toEqual([]);
+    const forced = kernelsRun({ VGG_CIFAR_CONV_ALGO: 'winograd' });
+    expect(forced.length).toBe(6);
+    if (!avx512) {
+      console.log('oneDNN 2.6 has Winograd only for AVX-512: forced Winograd must still fall back to direct here');
+      expect(forced.filter(wino)).toEqual([]);
+    } else expect(forced.filter(wino).length).toBe(6);
+  });
+});
