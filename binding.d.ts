@@ -85,6 +85,13 @@ export interface Binding {
   /** Threads used by the CPU backend (OpenMP). */
   setThreads(n: number): void;
   getThreads(): number;
+  /**
+   * TF32 tensor-core math for fp32 convolutions and GEMMs on the CUDA backend (Ampere and later):
+   * about 10 bits of mantissa in the products, several times faster. Off by default (fp32 parity with
+   * the CPU backend); VGG_CIFAR_TF32=1 sets the default. The CPU backend always computes in fp32.
+   * backends()' cuda entry reports the setting in details.tf32.
+   */
+  setTf32(enabled: boolean): void;
 
   // ----- tensors -----
   empty(device: Device, shape: readonly number[], dtype: DType, layout?: Layout): NativeTensor;

@@ -95,11 +95,16 @@ async function main(): Promise<void> {
     return;
   }
   const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  const pct = (r: (typeof report)[number]) => (r.fractionOfPeak === null || !Number.isFinite(r.fractionOfPeak) ? '' : ` (${(100 * r.fractionOfPeak).toFixed(0)}%)`);
+  const conv = backends().find((b) => b.device === 'cpu')?.details?.convolution;
   const lines = [
     `machine: ${cpus()[0]?.model}, ${cpus().length} cores, ${threads} threads; ${backends().filter((b) => b.available).map((b) => b.description).join('; ')}`,
-    '| framework | backend | mode | batch | BN | median s/step | spread (min-max) | images/s | GFLOP/s | vgg-cifar is x faster | note |',
+    `| framework | backend | mode | batch | BN | median s/step | spread (min-max) | images/s | GFLOP/s${peak ? ` (% of ${peak} peak)` : ''} | vgg-cifar is x faster | note |`,
     '|---|---|---|---:|---|---:|---|---:|---:|---:|---|',
-    ...report.map((r) => `| ${r.framework} | ${r.backend} | ${r.mode} | ${r.batch || '-'} | ${r.bn ? 'yes' : 'no'} | ${f(r.median, 3)} | ${r.times.length ? `${f(r.min, 3)}-${f(r.max, 3)}` : '-'} | ${f(r.imagesPerSecond)} | ${f(r.gflops)} | ${r.framework.startsWith('vgg-cifar') ? '1.0' : f(r.vggCifarSpeedup, 2)} | ${r.note ?? ''} |`),
+    ...report.map((r) => `| ${r.framework} | ${r.backend} | ${r.mode} | ${r.batch || '-'} | ${r.bn ? 'yes' : 'no'} | ${f(r.median, 3)} | ${r.times.length ? `${f(r.min, 3)}-${f(r.max, 3)}` : '-'} | ${f(r.imagesPerSecond)} | ${f(r.gflops)}${pct(r)} | ${r.framework.startsWith('vgg-cifar') ? '1.0' : f(r.vggCifarSpeedup, 2)} | ${r.note ?? ''} |`),
+    '',
+    `GFLOP/s counts the direct convolution's multiply-adds (${(MACS_PER_IMAGE / 1e6).toFixed(1)} M per image forward, x3 for a training step)${peak ? '' : '; set VGG_CIFAR_PEAK_GFLOPS (bench/peak.c measures it) for the fraction of peak'}.`,
+    ...(conv ? [`vgg-cifar cpu convolutions: ${conv}. Winograd does fewer multiplications, so its GFLOP/s is an effective rate that can exceed the peak; VGG_CIFAR_CONV_ALGO=direct compares like kernels with like.`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -59,6 +59,7 @@ const finite = (v: number) => Number.isFinite(v);
 export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Promise<TrainHistory> {
   const t0 = performance.now();
   if (o.threads > 0) native.setThreads(o.threads);
+  native.setTf32(o.tf32);
   const device = resolveDevice(o.backend);
   const desc = backends().find((b) => b.device === device)?.description ?? device;
   const log = (line: string) => hooks.onLog?.(line);

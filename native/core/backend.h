@@ -79,6 +79,9 @@ class Backend {
   virtual void download(const Tensor& src, void* host) = 0;
   virtual void copy(const Tensor& src, const Tensor& dst) = 0;  // layouts may differ
   virtual void fill(const Tensor& t, float value) = 0;
+  // TF32 tensor-core math for fp32 convolutions and GEMMs where the backend has it (CUDA); others
+  // compute in full fp32 whatever this says.
+  virtual void setTf32(bool on) {}
 
   VGG_BACKEND_OPS(virtual, = 0)
 };

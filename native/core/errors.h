@@ -9,6 +9,11 @@ namespace vgg {
 struct TypeErr : std::runtime_error { using std::runtime_error::runtime_error; };
 // A caller's mistake in a value, shape or size -> RangeError.
 struct RangeErr : std::runtime_error { using std::runtime_error::runtime_error; };
+// "<op>: <what>[<i>] = <value> is out of range [0, <n>)": a label or index the caller passed.
+inline std::string outOfRange(const std::string& op, const char* what, long long i, long long value, long long n) {
+  return op + ": " + what + "[" + std::to_string(i) + "] = " + std::to_string(value) + " is out of range [0, " + std::to_string(n) + ")";
+}
+
 // A failure inside a backend library (oneDNN, CUDA, cuDNN, cuBLAS) -> Error with .op and .call.
 struct BackendErr : std::runtime_error {
   std::string op, call;

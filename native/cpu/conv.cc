@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 #include "cpu/conv_cache.h"
+#include "cpu/scratchpad.h"
 
 namespace vgg {
 
@@ -28,6 +29,7 @@ using dt = memory::data_type;
 namespace {
 
 std::mutex gConvMutex;
+ScratchArena gConvScratch;  // used under gConvMutex
 
 enum Kind : int64_t { kFwd = 1, kBwdData = 2, kBwdWeights = 3, kBwdWeightsGemm = 4 };
 
@@ -81,7 +83,7 @@ dnnl::convolution_forward::primitive_desc forwardPd(const memory::desc& x, const
                                                     const memory::desc& y, const ConvParams& p, bool relu, dnnl::algorithm alg) {
   auto d = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, x, w, *b, y, strides(p), pads(p), pads(p))
              : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, x, w, y, strides(p), pads(p), pads(p));
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = ScratchArena::userMode();
   if (relu) {
     dnnl::post_ops po;
     po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -112,7 +114,7 @@ auto choosePd(bool winograd, Make make) {
 
 struct FwdEntry {
   dnnl::convolution_forward prim;
-  memory::desc wMd;
+  memory::desc wMd, scratchMd;
   ActOperand src, dst;
   memory wPlain, bias;
   std::unordered_map<int, memory> args;
@@ -120,7 +122,7 @@ struct FwdEntry {
 
 struct BwdDataEntry {
   dnnl::convolution_backward_data prim;
-  memory::desc wMd;
+  memory::desc wMd, scratchMd;
   ActOperand diffDst, diffSrc;
   memory wPlain;
   std::unordered_map<int, memory> args;
@@ -128,6 +130,7 @@ struct BwdDataEntry {
 
 struct BwdWeightsEntry {
   dnnl::convolution_backward_weights prim;
+  memory::desc scratchMd;
   ActOperand src, diffDst, diffWeights;
   memory diffBias;
   std::unordered_map<int, memory> args;
@@ -153,6 +156,7 @@ FwdEntry& forwardEntry(const Tensor& x, const Tensor& w, const Tensor* b, const 
   });
   e->prim = dnnl::convolution_forward(pd);
   e->wMd = pd.weights_desc();
+  e->scratchMd = pd.scratchpad_desc();
   e->src.init(mdOf(x), pd.src_desc());
   e->dst.init(mdOf(y), pd.dst_desc());
   e->bias = memory(bmd, cpu().engine(), DNNL_MEMORY_NONE);
@@ -168,10 +172,11 @@ BwdDataEntry& bwdDataEntry(const Tensor& dy, const Tensor& w, const Tensor& dx, 
     memory::desc xmd = anyOf(dx, any), ymd = anyOf(dy, any);
     auto hint = forwardPd(xmd, anyOf(w), nullptr, ymd, p, false, alg);
     dnnl::convolution_backward_data::desc d(alg, xmd, anyOf(w), ymd, strides(p), pads(p), pads(p));
-    return dnnl::convolution_backward_data::primitive_desc(d, cpu().engine(), hint);
+    return dnnl::convolution_backward_data::primitive_desc(d, ScratchArena::userMode(), cpu().engine(), hint);
   });
   e->prim = dnnl::convolution_backward_data(pd);
   e->wMd = pd.weights_desc();
+  e->scratchMd = pd.scratchpad_desc();
   e->diffDst.init(mdOf(dy), pd.diff_dst_desc());
   e->diffSrc.init(mdOf(dx), pd.diff_src_desc());
   return *(gBwdData[key] = std::move(e));
@@ -188,9 +193,10 @@ BwdWeightsEntry& bwdWeightsEntry(const Tensor& x, const Tensor& dy, const Tensor
     auto hint = forwardPd(xmd, anyOf(dw), bias ? &bmd : nullptr, ymd, p, false, alg);
     using D = dnnl::convolution_backward_weights::desc;
     D d = bias ? D(alg, xmd, anyOf(dw), bmd, ymd, strides(p), pads(p), pads(p)) : D(alg, xmd, anyOf(dw), ymd, strides(p), pads(p), pads(p));
-    return dnnl::convolution_backward_weights::primitive_desc(d, cpu().engine(), hint);
+    return dnnl::convolution_backward_weights::primitive_desc(d, ScratchArena::userMode(), cpu().engine(), hint);
   });
   e->prim = dnnl::convolution_backward_weights(pd);
+  e->scratchMd = pd.scratchpad_desc();
   e->src.init(mdOf(x), pd.src_desc());
   e->diffDst.init(mdOf(dy), pd.diff_dst_desc());
   e->diffWeights.init(mdOf(dw), pd.diff_weights_desc());
@@ -231,6 +237,7 @@ void CpuBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b
       e.bias.set_data_handle(b->data());
       e.args[DNNL_ARG_BIAS] = e.bias;
     }
+    gConvScratch.bind(e.scratchMd, e.args);
     e.src.pull();
     e.prim.execute(stream_, e.args);
     e.dst.push();
@@ -245,6 +252,7 @@ void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Ten
     e.args[DNNL_ARG_DIFF_DST] = e.diffDst.bind(dy);
     e.args[DNNL_ARG_WEIGHTS] = weightsAs(w, e.wMd, e.wPlain);
     e.args[DNNL_ARG_DIFF_SRC] = e.diffSrc.bind(dx);
+    gConvScratch.bind(e.scratchMd, e.args);
     e.diffDst.pull();
     e.prim.execute(stream_, e.args);
     e.diffSrc.push();
@@ -255,7 +263,7 @@ void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Ten
 void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) {
   std::lock_guard<std::mutex> lock(gConvMutex);
   if (useFilterGemm(x, dy)) {
-    dnnlCall("conv2dBackwardFilter", "im2col matmul", [&] { filterGemmEntry(x, dy, dw, p).run(x, dy, dw, db); });
+    dnnlCall("conv2dBackwardFilter", "im2col matmul", [&] { filterGemmEntry(x, dy, dw, p).run(x, dy, dw, db, gConvScratch); });
     return;
   }
   dnnlCall("conv2dBackwardFilter", "convolution_backward_weights", [&] {
@@ -267,6 +275,7 @@ void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const T
       e.diffBias.set_data_handle(db->data());
       e.args[DNNL_ARG_DIFF_BIAS] = e.diffBias;
     }
+    gConvScratch.bind(e.scratchMd, e.args);
     e.src.pull();
     e.diffDst.pull();
     e.prim.execute(stream_, e.args);

@@ -4,6 +4,7 @@
 #include <string>
 #include <unordered_map>
 #include "cpu/cpu_backend.h"
+#include "cpu/scratchpad.h"
 
 namespace vgg {
 
@@ -72,10 +73,11 @@ struct FilterGemm {
   ActOperand src, diffDst;  // x and dy in NHWC
   dnnl::memory cols, dyT, dwMat;
   dnnl::matmul gemm;
+  dnnl::memory::desc scratchMd;
   std::unordered_map<int, dnnl::memory> args;
   void init(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p);
   void im2col();
-  void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db);
+  void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& scratch);
 };
 
 }  // namespace vgg

@@ -9,8 +9,7 @@ static void checkIndices(const char* op, const Tensor& indices, int64_t N) {
   const int32_t* ix = indices.as<int32_t>();
   for (int64_t b = 0; b < indices.numel(); b++)
     if (ix[b] < 0 || ix[b] >= N)
-      throw RangeErr(std::string(op) + ": indices[" + std::to_string(b) + "] = " + std::to_string(ix[b]) + " is out of range [0, " +
-                     std::to_string(N) + ")");
+      throw RangeErr(outOfRange(op, "indices", b, ix[b], N));
 }
 
 void CpuBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p) {

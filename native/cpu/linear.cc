@@ -16,9 +16,11 @@ using dt = memory::data_type;
 namespace {
 
 std::mutex gLinearMutex;
+ScratchArena gLinearScratch;  // used under gLinearMutex
 
 struct MatmulEntry {
   dnnl::matmul prim;
+  memory::desc scratchMd;
   memory src, wei, bias, dst;
   std::unordered_map<int, memory> args;
 };
@@ -35,7 +37,7 @@ MatmulEntry& matmulEntry(int64_t kind, int64_t m, int64_t k, int64_t n, const me
   if (it != gMatmuls.end()) return *it->second;
   auto e = std::make_unique<MatmulEntry>();
   memory::desc a({m, k}, dt::f32, aStrides), b({k, n}, dt::f32, bStrides), c({m, n}, dt::f32, tag::ab), bi({1, n}, dt::f32, tag::ab);
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = ScratchArena::userMode();
   if (relu) {
     dnnl::post_ops po;
     po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -44,6 +46,7 @@ MatmulEntry& matmulEntry(int64_t kind, int64_t m, int64_t k, int64_t n, const me
   auto d = bias ? dnnl::matmul::desc(a, b, bi, c) : dnnl::matmul::desc(a, b, c);
   dnnl::matmul::primitive_desc pd(d, attr, cpu().engine());
   e->prim = dnnl::matmul(pd);
+  e->scratchMd = pd.scratchpad_desc();
   dnnl::engine& eng = cpu().engine();
   e->src = memory(a, eng, DNNL_MEMORY_NONE);
   e->wei = memory(b, eng, DNNL_MEMORY_NONE);
@@ -63,6 +66,7 @@ void run(MatmulEntry& e, const void* a, const void* b, const void* bias, void* c
     e.bias.set_data_handle(const_cast<void*>(bias));
     e.args[DNNL_ARG_BIAS] = e.bias;
   }
+  gLinearScratch.bind(e.scratchMd, e.args);
   e.prim.execute(cpu().stream(), e.args);
   cpu().stream().wait();
 }

@@ -11,8 +11,7 @@ static void checkLabels(const char* op, const Tensor& labels, int64_t C) {
   const int32_t* l = labels.as<int32_t>();
   for (int64_t i = 0; i < labels.numel(); i++)
     if (l[i] < 0 || l[i] >= C)
-      throw RangeErr(std::string(op) + ": labels[" + std::to_string(i) + "] = " + std::to_string(l[i]) + " is out of range [0, " +
-                     std::to_string(C) + ")");
+      throw RangeErr(outOfRange(op, "labels", i, l[i], C));
 }
 
 void CpuBackend::softmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor* dlogits, const Tensor& lossAcc,

@@ -6,6 +6,7 @@
 #include <memory>
 #include <tuple>
 #include "cpu/cpu_backend.h"
+#include "cpu/scratchpad.h"
 
 namespace vgg {
 
@@ -19,6 +20,7 @@ struct PoolPrims {
   dnnl::pooling_forward::primitive_desc fwdPd;
   dnnl::pooling_forward fwd;
   dnnl::pooling_backward bwd;  // empty for inference
+  memory::desc fwdScratch, bwdScratch;
   bool hasBwd = false;
 };
 
@@ -26,6 +28,8 @@ using Key = std::tuple<std::vector<int64_t>, std::vector<int64_t>, int, int, int
 
 std::mutex cacheMutex;
 std::map<Key, std::shared_ptr<PoolPrims>> cache;
+std::mutex gPoolExecMutex;
+ScratchArena gPoolScratch;  // used under gPoolExecMutex
 
 int64_t padRight(int64_t in, int64_t out, int k, int s, int pl) { return std::max<int64_t>(0, (out - 1) * s + k - in - pl); }
 
@@ -43,12 +47,14 @@ std::shared_ptr<PoolPrims> prims(const char* op, const Tensor& x, const Tensor& 
     memory::desc xmd = mdOf(x), ymd = mdOf(y);
     auto kind = training ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::pooling_forward::desc fd(kind, algorithm::pooling_max, xmd, ymd, strides, kernel, padL, padR);
-    pr->fwdPd = dnnl::pooling_forward::primitive_desc(fd, eng);
+    pr->fwdPd = dnnl::pooling_forward::primitive_desc(fd, ScratchArena::userMode(), eng);
     pr->fwd = dnnl::pooling_forward(pr->fwdPd);
+    pr->fwdScratch = pr->fwdPd.scratchpad_desc();
     if (training) {
       dnnl::pooling_backward::desc bd(algorithm::pooling_max, xmd, ymd, strides, kernel, padL, padR);
-      dnnl::pooling_backward::primitive_desc bpd(bd, eng, pr->fwdPd);
+      dnnl::pooling_backward::primitive_desc bpd(bd, ScratchArena::userMode(), eng, pr->fwdPd);
       pr->bwd = dnnl::pooling_backward(bpd);
+      pr->bwdScratch = bpd.scratchpad_desc();
       pr->hasBwd = true;
     }
   });
@@ -67,6 +73,8 @@ void CpuBackend::maxPool2dForward(const Tensor& x, const Tensor& y, const Tensor
   dnnlCall("maxPool2dForward", "pooling_forward", [&] {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memOf(x)}, {DNNL_ARG_DST, memOf(y)}};
     if (ws) args.emplace(DNNL_ARG_WORKSPACE, memory(pr->fwdPd.workspace_desc(), engine_, ws->data()));
+    std::lock_guard<std::mutex> lock(gPoolExecMutex);
+    gPoolScratch.bind(pr->fwdScratch, args);
     pr->fwd.execute(stream_, args);
     stream_.wait();
   });
@@ -76,9 +84,12 @@ void CpuBackend::maxPool2dBackward(const Tensor& dy, const Tensor& x, const Tens
                                    const PoolParams& p) {
   auto pr = prims("maxPool2dBackward", x, y, p, true);
   dnnlCall("maxPool2dBackward", "pooling_backward", [&] {
-    pr->bwd.execute(stream_, {{DNNL_ARG_DIFF_DST, memOf(dy)},
-                              {DNNL_ARG_DIFF_SRC, memOf(dx)},
-                              {DNNL_ARG_WORKSPACE, memory(pr->fwdPd.workspace_desc(), engine_, ws.data())}});
+    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, memOf(dy)},
+                                         {DNNL_ARG_DIFF_SRC, memOf(dx)},
+                                         {DNNL_ARG_WORKSPACE, memory(pr->fwdPd.workspace_desc(), engine_, ws.data())}};
+    std::lock_guard<std::mutex> lock(gPoolExecMutex);
+    gPoolScratch.bind(pr->bwdScratch, args);
+    pr->bwd.execute(stream_, args);
     stream_.wait();
   });
 }

@@ -11,12 +11,14 @@
 #include <mutex>
 #include "core/backend.h"
 #include "core/errors.h"
+#include "cuda/fault.h"
 #include "cuda/loader.h"
 
 namespace vgg {
 
 class CudaBackend final : public Backend {
  public:
+  CudaBackend();
   Device device() const override { return Device::cuda; }
   BackendStatus status() override;
 
@@ -36,6 +38,7 @@ class CudaBackend final : public Backend {
     cudaStream_t stream = nullptr;
     cu::cudnnHandle_t dnn = nullptr;
     cu::cublasHandle_t blas = nullptr;
+    DeviceFault* fault = nullptr;  // device memory, zero when no fault is pending (fault.h)
   };
   Context& ctx(const char* op);
   const cu::Cudnn& dnn() const { return cudaLibraries().cudnn; }
@@ -44,20 +47,21 @@ class CudaBackend final : public Backend {
   // while algorithms are being found, then stays put). Valid until the next call.
   void* workspace(const char* op, size_t bytes);
   // TF32 tensor-core math for fp32 convolutions and GEMMs: off by default (fp32 parity with the CPU);
-  // VGG_CIFAR_TF32=1 turns it on at start-up.
+  // VGG_CIFAR_TF32=1 turns it on at start-up, native.setTf32() at any time (before or after init).
   bool tf32() const { return tf32_; }
-  void setTf32(bool on);
+  void setTf32(bool on) override;
 
  private:
   std::atomic<size_t> live_{0};
   std::mutex initMu_;
   std::atomic<bool> initDone_{false};  // read without the lock on every op
   Context ctx_;
-  bool tf32_ = false;
+  std::atomic<bool> tf32_{false};
   void* ws_ = nullptr;
   size_t wsBytes_ = 0;
   std::mutex statusMu_;
   bool statusDone_ = false;
+  BackendStatus probeStatus();  // what status() caches: driver, device, libraries
   BackendStatus status_;
 };
 

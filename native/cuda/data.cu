@@ -20,8 +20,8 @@ struct BatchArgs {
 
 // One thread per output element; the transform is core/augment.h, shared with the CPU backend, so the
 // batch matches the CPU's bit for bit. Indices live on the device: an out-of-range one turns its sample
-// into NaN (the CPU checks them on the host and throws).
-__global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, float* out, BatchArgs a) {
+// into NaN and is recorded for the next read to report (fault.h; the CPU checks them on the host).
+__global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, float* out, BatchArgs a, DeviceFault* fault) {
   int64_t total = (int64_t)a.B * a.C * a.H * a.W;
   VGG_GRID_LOOP(e, total) {
     int32_t x = (int32_t)(e % a.W), y = (int32_t)(e / a.W % a.H);
@@ -29,6 +29,7 @@ __global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, flo
     int64_t b = e / ((int64_t)a.W * a.H * a.C);
     int idx = indices[b];
     if (idx < 0 || idx >= a.N) {
+      recordFault(fault, kFaultBatchIndex, idx, b, a.N);
       out[e] = NAN;
       continue;
     }
@@ -40,9 +41,10 @@ __global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, flo
 }
 
 template <class T>
-__global__ void gatherLabelsKernel(const T* labels, const int32_t* indices, int32_t* out, int B, int N) {
+__global__ void gatherLabelsKernel(const T* labels, const int32_t* indices, int32_t* out, int B, int N, DeviceFault* fault) {
   VGG_GRID_LOOP(i, B) {
     int idx = indices[i];
+    if (idx < 0 || idx >= N) recordFault(fault, kFaultGatherIndex, idx, i, N);
     out[i] = idx >= 0 && idx < N ? (int32_t)labels[idx] : -1;
   }
 }
@@ -74,18 +76,19 @@ void CudaBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const 
     }
   }
   int64_t total = out.numel();
-  loadBatchKernel<<<blocksFor(total), kThreads, 0, ctx(op).stream>>>(dataset.as<uint8_t>(), indices.as<int32_t>(), out.as<float>(), a);
+  Context& c = ctx(op);
+  loadBatchKernel<<<blocksFor(total), kThreads, 0, c.stream>>>(dataset.as<uint8_t>(), indices.as<int32_t>(), out.as<float>(), a, c.fault);
   checkLaunch(op, "loadBatchKernel");
 }
 
 void CudaBackend::gatherLabels(const Tensor& labels, const Tensor& indices, const Tensor& out) {
   const char* op = "gatherLabels";
   int B = (int)indices.numel(), N = (int)labels.numel();
-  cudaStream_t s = ctx(op).stream;
+  Context& c = ctx(op);
   if (labels.dtype == DType::u8)
-    gatherLabelsKernel<uint8_t><<<blocksFor(B), kThreads, 0, s>>>(labels.as<uint8_t>(), indices.as<int32_t>(), out.as<int32_t>(), B, N);
+    gatherLabelsKernel<uint8_t><<<blocksFor(B), kThreads, 0, c.stream>>>(labels.as<uint8_t>(), indices.as<int32_t>(), out.as<int32_t>(), B, N, c.fault);
   else
-    gatherLabelsKernel<int32_t><<<blocksFor(B), kThreads, 0, s>>>(labels.as<int32_t>(), indices.as<int32_t>(), out.as<int32_t>(), B, N);
+    gatherLabelsKernel<int32_t><<<blocksFor(B), kThreads, 0, c.stream>>>(labels.as<int32_t>(), indices.as<int32_t>(), out.as<int32_t>(), B, N, c.fault);
   checkLaunch(op, "gatherLabelsKernel");
 }
 

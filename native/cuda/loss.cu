@@ -10,15 +10,16 @@ namespace vgg {
 
 // The per-row math is core/loss_math.h, shared with the CPU backend. The CPU checks labels on the host;
 // here they live on the device, so a label outside [0, K) turns its row's loss and gradient into NaN
-// instead (no out-of-bounds read, no host sync).
+// and is recorded for the next read to report (fault.h): no out-of-bounds read, no host sync.
 __global__ void softmaxCrossEntropyKernel(const float* logits, const int32_t* labels, float* dlogits, float* lossAcc, int N, int K,
-                                          float smoothing, bool accumulate) {
+                                          float smoothing, bool accumulate, DeviceFault* fault) {
   double total = 0.0;
   const float scale = 1.0f / (float)N;
   for (int i = threadIdx.x; i < N; i += blockDim.x) {
     int y = labels[i];
     float* d = dlogits ? dlogits + (int64_t)i * K : nullptr;
     if (y < 0 || y >= K) {
+      recordFault(fault, kFaultLabel, y, i, K);
       total += NAN;
       if (d)
         for (int j = 0; j < K; j++) d[j] = NAN;
@@ -67,8 +68,9 @@ void CudaBackend::softmaxCrossEntropy(const Tensor& logits, const Tensor& labels
   const char* op = "softmaxCrossEntropy";
   requirePlainF32(op, {&logits, dlogits, &lossAcc});
   int N = (int)logits.shape[0], K = (int)logits.shape[1];
-  softmaxCrossEntropyKernel<<<1, kThreads, 0, ctx(op).stream>>>(logits.as<float>(), labels.as<int32_t>(), dlogits ? dlogits->as<float>() : nullptr,
-                                                                lossAcc.as<float>(), N, K, labelSmoothing, accumulate);
+  Context& c = ctx(op);
+  softmaxCrossEntropyKernel<<<1, kThreads, 0, c.stream>>>(logits.as<float>(), labels.as<int32_t>(), dlogits ? dlogits->as<float>() : nullptr,
+                                                          lossAcc.as<float>(), N, K, labelSmoothing, accumulate, c.fault);
   checkLaunch(op, "softmaxCrossEntropyKernel");
 }
 

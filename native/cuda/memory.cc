@@ -5,6 +5,11 @@
 
 namespace vgg {
 
+CudaBackend::CudaBackend() {
+  const char* t = std::getenv("VGG_CIFAR_TF32");
+  tf32_ = t && std::strcmp(t, "1") == 0;
+}
+
 CudaBackend& cuda() {
   static CudaBackend* b = new CudaBackend();  // never destroyed: tensors may outlive static destructors
   return *b;
@@ -63,7 +68,16 @@ static std::string join(const std::vector<std::string>& v, const char* sep) {
 
 BackendStatus CudaBackend::status() {
   std::lock_guard<std::mutex> lock(statusMu_);
-  if (statusDone_) return status_;
+  if (!statusDone_) {
+    status_ = probeStatus();
+    statusDone_ = true;
+  }
+  BackendStatus s = status_;
+  s.details["tf32"] = tf32_ ? "on" : "off";  // the only part that changes after the probe
+  return s;
+}
+
+BackendStatus CudaBackend::probeStatus() {
   BackendStatus s;
   s.compiled = true;
   std::vector<std::string> missing;
@@ -106,16 +120,13 @@ BackendStatus CudaBackend::status() {
   s.details["cublasSearched"] = join(L.cublasInfo.searched, ", ");
   if (!L.cudnnInfo.loaded) missing.push_back(L.cudnnInfo.error + " (looked in " + s.details["cudnnSearched"] + "; set VGG_CIFAR_CUDNN)");
   if (!L.cublasInfo.loaded) missing.push_back(L.cublasInfo.error + " (looked in " + s.details["cublasSearched"] + "; set VGG_CIFAR_CUBLAS)");
-  const char* tf = std::getenv("VGG_CIFAR_TF32");
-  s.details["tf32"] = tf32_ || (tf && std::strcmp(tf, "1") == 0) ? "on" : "off";
   s.available = missing.empty() && deviceOk;
   s.reason = join(missing, "; ");
   if (s.available)
     s.description = "CUDA " + versionString(rt) + ", " + deviceText + ", cuDNN " + L.cudnnInfo.version + ", cuBLAS " + L.cublasInfo.version;
   else
     s.description = "CUDA backend (runtime " + versionString(rt) + ", " + VGG_CUDA_REASON + ")";
-  status_ = s;
-  statusDone_ = true;
+  return s;
   return s;
 }
 
@@ -127,8 +138,6 @@ CudaBackend::Context& CudaBackend::ctx(const char* op) {
   if (initDone_.load()) return ctx_;
   BackendStatus s = status();
   if (!s.available) throw BackendErr(op, "init", "the cuda backend cannot run here: " + s.reason);
-  const char* t = std::getenv("VGG_CIFAR_TF32");
-  tf32_ = t && std::strcmp(t, "1") == 0;
   checkCuda(cudaSetDevice(0), op, "cudaSetDevice");
   checkCuda(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking), op, "cudaStreamCreateWithFlags");
   checkCudnn(dnn().cudnnCreate(&ctx_.dnn), op, "cudnnCreate");
@@ -136,11 +145,14 @@ CudaBackend::Context& CudaBackend::ctx(const char* op) {
   checkCublas(blas().cublasCreate_v2(&ctx_.blas), op, "cublasCreate_v2");
   checkCublas(blas().cublasSetStream_v2(ctx_.blas, ctx_.stream), op, "cublasSetStream_v2");
   checkCublas(blas().cublasSetMathMode(ctx_.blas, tf32_ ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH), op, "cublasSetMathMode");
+  checkCuda(cudaMalloc(reinterpret_cast<void**>(&ctx_.fault), sizeof(DeviceFault)), op, "cudaMalloc (fault record)");
+  checkCuda(cudaMemset(ctx_.fault, 0, sizeof(DeviceFault)), op, "cudaMemset (fault record)");
   initDone_.store(true, std::memory_order_release);
   return ctx_;
 }
 
 void CudaBackend::setTf32(bool on) {
+  std::lock_guard<std::mutex> lock(initMu_);  // ctx() applies tf32_ under the same lock
   tf32_ = on;
   if (!initDone_) return;
   // CUBLAS_DEFAULT_MATH never uses TF32 for Sgemm; convolutions pick their math type per descriptor (conv.cc).
@@ -205,6 +217,12 @@ void CudaBackend::download(const Tensor& src, void* host) {
   checkCuda(cudaMemcpyAsync(host, from, n, cudaMemcpyDeviceToHost, c.stream), "toArray", "cudaMemcpyAsync");
   // Errors of earlier asynchronous ops surface here.
   checkCuda(cudaStreamSynchronize(c.stream), "toArray", "cudaStreamSynchronize");
+  DeviceFault f;
+  checkCuda(cudaMemcpy(&f, c.fault, sizeof f, cudaMemcpyDeviceToHost), "toArray", "cudaMemcpy (fault record)");
+  if (f.code != kFaultNone) {
+    checkCuda(cudaMemset(c.fault, 0, sizeof f), "toArray", "cudaMemset (fault record)");
+    throw RangeErr(faultMessage(f));
+  }
 }
 
 void CudaBackend::copy(const Tensor& src, const Tensor& dst) {

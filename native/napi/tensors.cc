@@ -225,6 +225,14 @@ static Napi::Value getThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), getCpuThreads());
 }
 
+static Napi::Value setTf32(const Napi::CallbackInfo& info) {
+  Args a(info, "setTf32", 1, 1);
+  bool on = a.boolean(0, "enabled");
+  cpuBackend().setTf32(on);
+  if (Backend* cuda = cudaBackend()) cuda->setTf32(on);
+  return info.Env().Undefined();
+}
+
 void registerTensors(Napi::Env env, Napi::Object exports) {
   VGG_EXPORT(exports, "empty", empty);
   VGG_EXPORT(exports, "fromArray", fromArray);
@@ -237,6 +245,7 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
   VGG_EXPORT(exports, "backends", backends);
   VGG_EXPORT(exports, "setThreads", setThreads);
   VGG_EXPORT(exports, "getThreads", getThreads);
+  VGG_EXPORT(exports, "setTf32", setTf32);
 }
 
 }  // namespace vgg

@@ -2,7 +2,7 @@
 // backward-filter) through oneDNN's Winograd F(4x4, 3x3) kernel where the CPU has one (AVX-512).
 // Checked here: those shapes against the float64 reference at the usual fp32 tolerance, and, from
 // oneDNN's own execution log in a child process, which kernel each direction really ran.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { native, type Layout, type NativeTensor } from '../../lib/backend.js';
@@ -107,5 +107,38 @@ describe('which convolution kernel runs (oneDNN execution log)', () => {
       console.log('oneDNN 2.6 has Winograd only for AVX-512: forced Winograd must still fall back to direct here');
       expect(forced.filter(wino)).toEqual([]);
     } else expect(forced.filter(wino).length).toBe(6);
+  });
+});
+
+describe('cached primitives on other threads', () => {
+  it('a convolution cached by one thread runs from workers that start and exit later, and from the first thread again', () => {
+    // oneDNN's default scratchpad is owned by the creating thread; with Winograd kernels (which need one)
+    // a second train() in a new worker used to crash the process. A child process keeps a crash visible
+    // as an exit status instead of taking the test runner down.
+    const backend = fileURLToPath(new URL('../../dist/lib/backend.js', import.meta.url));
+    const code = `
+      import { Worker } from 'node:worker_threads';
+      const body = (b) => \`
+        const { native } = await import(\${JSON.stringify(b)});
+        const p = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
+        const t = (s, seed) => native.fromArray('cpu', s, Float32Array.from({ length: s.reduce((a, c) => a * c) }, (_, i) => Math.sin(i * 0.37 + seed)));
+        const X = t([4, 32, 16, 16], 1), W = t([32, 32, 3, 3], 2), DY = t([4, 32, 16, 16], 3);
+        const Y = native.empty('cpu', [4, 32, 16, 16], 'float32'), DX = native.empty('cpu', [4, 32, 16, 16], 'float32'), DW = native.empty('cpu', [32, 32, 3, 3], 'float32');
+        native.conv2dForward(X, W, null, Y, p, true); native.conv2dBackwardData(DY, W, DX, p); native.conv2dBackwardFilter(X, DY, DW, null, p);
+        const sum = (T) => native.toArray(T).reduce((a, v) => a + v, 0);
+        const out = [sum(Y), sum(DX), sum(DW)];\`;
+      const inWorker = (b) => new Promise((resolve, reject) => {
+        const w = new Worker(body(b) + "\\nconst { parentPort } = await import('node:worker_threads'); parentPort.postMessage(out);", { eval: true, type: 'module' });
+        w.once('message', resolve); w.once('error', reject);
+      });
+      const b = ${JSON.stringify(backend)};
+      const here = async () => { const f = new Function('return (async () => {' + body(b).replace('await import', 'await import') + '; return out; })()'); return f(); };
+      const r = [await here(), await inWorker(b), await inWorker(b), await here()];
+      console.log(JSON.stringify(r));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const runs = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as number[][];
+    expect(runs).toHaveLength(4);
+    for (const run of runs.slice(1)) expect(run).toEqual(runs[0]);
   });
 });

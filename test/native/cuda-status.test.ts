@@ -44,6 +44,19 @@ const cublasBody = (major: number) =>
   `int cublasGetProperty(int type, int* v) { *v = type == 0 ? ${major} : type == 1 ? 2 : 7; return 0; }`;
 
 describe('cuda backend status', () => {
+  it.skipIf(!cuda.compiled)('TF32: off by default, VGG_CIFAR_TF32=1 sets the default, setTf32() switches it; details.tf32 reports it', () => {
+    const script = `const a = require(${JSON.stringify(addon)}); const t = () => a.backends()[1].details.tf32; const r = [t()];
+      a.setTf32(true); r.push(t()); a.setTf32(false); r.push(t());
+      try { a.setTf32('yes'); r.push('accepted'); } catch (e) { r.push(e.constructor.name + ': ' + e.message); }
+      console.log(JSON.stringify(r));`;
+    const run = (env: Record<string, string>) => JSON.parse(execFileSync(process.execPath, ['-e', script],
+      { env: { ...process.env, VGG_CIFAR_NO_PYTHON: '1', VGG_CIFAR_TF32: '', ...env }, encoding: 'utf8' }));
+    const plain = run({});
+    expect(plain.slice(0, 3)).toEqual(['off', 'on', 'off']);
+    expect(plain[3]).toMatch(/^TypeError: setTf32.*enabled/);
+    expect(run({ VGG_CIFAR_TF32: '1' })[0]).toBe('on');
+  });
+
   it('says which piece is missing', () => {
     if (!cuda.compiled) {
       // Built without nvcc or with VGG_CIFAR_CUDA=OFF: the reason says so.

@@ -26,7 +26,10 @@ const maxDiff = (a: Map<string, { data: ArrayLike<number> }>, b: Map<string, { d
 
 describe('training loop', () => {
   it('learns: a small VGG on generated data gets the loss well below ln 10 and test accuracy well above chance', async () => {
-    const o = opts({ epochs: 8 });
+    // cosine decay: at a constant lr 0.05 the loss of this easy task reaches ~0 and then spikes now and
+    // then (seen in epoch 8 with Winograd convolutions: test accuracy 1.0 -> 0.575), so the last epoch
+    // would test luck rather than learning
+    const o = opts({ epochs: 8, schedule: 'cosine' });
     const h = await runTraining(o);
     const last = h.epochs.at(-1)!;
     expect(h.epochs).toHaveLength(8);
