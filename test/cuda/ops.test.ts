@@ -134,6 +134,24 @@ describeGpu('cuda ops match the cpu backend', () => {
       ['o'], (t) => native.gatherLabels(t.l!, t.i!, t.o!));
   });
 
+  it('a bad label or index is a RangeError naming the op, position and value (on the gpu at the next read), then cleared', () => {
+    const logits = native.fromArray(gpu, [4, 10], f32(rand(40, 91)));
+    const loss = native.empty(gpu, [1], 'float32');
+    const bad = native.fromArray(gpu, [4], Int32Array.of(1, 2, 12, 3)), good = native.fromArray(gpu, [4], Int32Array.of(1, 2, 3, 4));
+    expect(() => { native.softmaxCrossEntropy(logits, bad, null, loss, 0, false); native.toArray(loss); })
+      .toThrow(/softmaxCrossEntropy: labels\[2\] = 12 is out of range \[0, 10\)/);
+    native.softmaxCrossEntropy(logits, good, null, loss, 0, false);
+    expect(Number.isFinite((native.toArray(loss) as Float32Array)[0])).toBe(true);
+    const ds = native.fromArray(gpu, [5, 3, 4, 4], new Uint8Array(5 * 48).fill(7), 'uint8');
+    const idx = native.fromArray(gpu, [3], Int32Array.of(0, 5, 1)), batch = native.empty(gpu, [3, 3, 4, 4], 'float32');
+    const p = { scale: 1 / 255, mean: [], std: [], cropPad: 0, padMode: 'zero' as const, flip: false, seed: 1 };
+    expect(() => { native.loadBatch(ds, idx, batch, p); native.toArray(batch); }).toThrow(/loadBatch: indices\[1\] = 5 is out of range \[0, 5\)/);
+    const labels = native.fromArray(gpu, [5], Uint8Array.of(1, 2, 3, 4, 5), 'uint8'), picked = native.empty(gpu, [3], 'int32');
+    expect(() => { native.gatherLabels(labels, idx, picked); native.toArray(picked); }).toThrow(/gatherLabels: indices\[1\] = 5 is out of range \[0, 5\)/);
+    expect(Array.from(native.toArray(loss) as Float32Array).every(Number.isFinite)).toBe(true);  // nothing left pending
+    for (const t of [logits, loss, bad, good, ds, idx, batch, labels, picked]) t.dispose();
+  });
+
   it.skipIf(gpu === 'cpu')('copies between plain and nhwc on the gpu', () => {
     const s = [2, 5, 3, 4];
     const x = f32(rand(numel(s), 81));
