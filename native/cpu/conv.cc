@@ -51,11 +51,7 @@ CacheKey keyOf(Kind k, const Tensor& a, const Tensor& w, const Tensor& c, const 
 
 enum class ConvAlgo { automatic, direct, winograd };
 ConvAlgo convAlgoMode() {
-  static const ConvAlgo mode = [] {
-    const char* s = std::getenv("VGG_CIFAR_CONV_ALGO");
-    std::string v = s ? s : "";
-    return v == "direct" ? ConvAlgo::direct : v == "winograd" ? ConvAlgo::winograd : ConvAlgo::automatic;
-  }();
+  static const auto mode = (ConvAlgo)envSwitch("VGG_CIFAR_CONV_ALGO", {"", "direct", "winograd"});
   return mode;
 }
 // Smallest output map (Ho * Wo) on which Winograd beats the direct kernel, per direction.

@@ -1,6 +1,7 @@
 // Caches behind the convolution primitives: activation operands that go through a scratch buffer
 // when the primitive wants another layout, and weights reordered once per version.
 #pragma once
+#include <initializer_list>
 #include <string>
 #include <unordered_map>
 #include "cpu/cpu_backend.h"
@@ -54,6 +55,10 @@ struct CacheKeyHash {
 }  // namespace vgg
 
 namespace vgg {
+
+// An override switch read from the environment: the index of its value in `choices` (choices[0] is
+// the automatic rule, named ""), 0 when unset or not one of them.
+int envSwitch(const char* name, std::initializer_list<const char*> choices);
 
 // Backward-filter through im2col + GEMM (conv_gemm.cc). VGG_CIFAR_CONV_FILTER_GEMM=always|never
 // overrides the shape rule (for benchmarks and tests).

@@ -14,12 +14,18 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
+int envSwitch(const char* name, std::initializer_list<const char*> choices) {
+  const char* s = std::getenv(name);
+  int i = 0;
+  for (const char* c : choices) {
+    if (s && std::string(s) == c) return i;
+    i++;
+  }
+  return 0;
+}
+
 ConvFilterGemm convFilterGemmMode() {
-  static const ConvFilterGemm mode = [] {
-    const char* s = std::getenv("VGG_CIFAR_CONV_FILTER_GEMM");
-    std::string v = s ? s : "";
-    return v == "always" ? ConvFilterGemm::always : v == "never" ? ConvFilterGemm::never : ConvFilterGemm::automatic;
-  }();
+  static const auto mode = (ConvFilterGemm)envSwitch("VGG_CIFAR_CONV_FILTER_GEMM", {"", "always", "never"});
   return mode;
 }
 

@@ -1,6 +1,6 @@
 // Shared test helpers (tinygrad's test_ops style): seeded random inputs that are never zero, a
 // tolerance check that says where it failed, central finite differences, and the devices to test on.
-import { backends, type Device } from '../../lib/backend.js';
+import { backends, native, type Device, type Layout, type NativeTensor } from '../../lib/backend.js';
 
 /** Seeded uniform values in [lo, hi), kept away from 0 (|v| >= 0.05 * max(|lo|,|hi|)). */
 export function rand(n: number, seed: number, lo = -1, hi = 1): Float64Array {
@@ -86,4 +86,14 @@ export function testDevices(): Device[] {
 export function cudaUnavailableReason(): string | null {
   const c = backends().find((b) => b.device === 'cuda');
   return c?.available ? null : (c?.reason ?? 'cuda backend missing');
+}
+
+/** A float32 tensor on `device` holding `data` (plain NCHW order), stored in `layout`. */
+export function tensorIn(device: Device, dims: number[], data: ArrayLike<number>, layout: Layout = 'plain'): NativeTensor {
+  const plain = native.fromArray(device, dims, f32(data));
+  if (layout === 'plain') return plain;
+  const t = native.empty(device, dims, 'float32', layout);
+  native.copy(plain, t);
+  plain.dispose();
+  return t;
 }

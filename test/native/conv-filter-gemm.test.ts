@@ -3,8 +3,8 @@
 // (strides, paddings, kernels, layouts). Own file: the switch is read once per process.
 process.env.VGG_CIFAR_CONV_FILTER_GEMM = 'always';
 import { describe, it } from 'vitest';
-import { native, type Layout, type NativeTensor } from '../../lib/backend.js';
-import { expectClose, f32, rand } from '../helpers/check.js';
+import { native, type Layout } from '../../lib/backend.js';
+import { expectClose, rand, tensorIn } from '../helpers/check.js';
 import { convBackwardFilterRef, convOut, type ConvShape } from '../ref/conv.js';
 
 const CASES: [ConvShape, Layout][] = [
@@ -19,15 +19,7 @@ describe('conv2dBackwardFilter through im2col + GEMM', () => {
     const { Ho, Wo } = convOut(s);
     const xd = [s.N, s.C, s.H, s.W], yd = [s.N, s.O, Ho, Wo];
     const x = rand(s.N * s.C * s.H * s.W, 11), dy = rand(s.N * s.O * Ho * Wo, 12);
-    const inLayout = (dims: number[], data: Float64Array): NativeTensor => {
-      const plain = native.fromArray('cpu', dims, f32(data));
-      if (layout === 'plain') return plain;
-      const t = native.empty('cpu', dims, 'float32', layout);
-      native.copy(plain, t);
-      plain.dispose();
-      return t;
-    };
-    const X = inLayout(xd, x), DY = inLayout(yd, dy);
+    const X = tensorIn('cpu', xd, x, layout), DY = tensorIn('cpu', yd, dy, layout);
     const DW = native.empty('cpu', [s.O, s.C, s.kh, s.kw], 'float32'), DB = native.empty('cpu', [s.O], 'float32');
     native.fill(DW, 7);
     native.fill(DB, 7);

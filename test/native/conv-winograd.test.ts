@@ -5,8 +5,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { native, type Layout, type NativeTensor } from '../../lib/backend.js';
-import { expectClose, f32, rand } from '../helpers/check.js';
+import { native, type Layout } from '../../lib/backend.js';
+import { expectClose, rand, tensorIn } from '../helpers/check.js';
 import { convBackwardDataRef, convBackwardFilterRef, convForwardRef, convOut, type ConvShape } from '../ref/conv.js';
 
 const TOL = 1e-4;
@@ -23,15 +23,6 @@ const CASES: [ConvShape, Layout][] = [
   [conv3(2, 32, 4, 4, 32), 'nChw16c'],  // 4x4: backward-filter only
 ];
 
-function tensorIn(dims: number[], data: ArrayLike<number>, layout: Layout): NativeTensor {
-  const plain = native.fromArray('cpu', dims, f32(data));
-  if (layout === 'plain') return plain;
-  const t = native.empty('cpu', dims, 'float32', layout);
-  native.copy(plain, t);
-  plain.dispose();
-  return t;
-}
-
 describe('convolutions on Winograd-sized maps (cpu)', () => {
   it.each(CASES)('%o in %s layout: forward (bias, ReLU), backward-data, backward-filter vs float64', (s, layout) => {
     const { Ho, Wo } = convOut(s);
@@ -40,8 +31,8 @@ describe('convolutions on Winograd-sized maps (cpu)', () => {
     const x = rand(s.N * s.C * s.H * s.W, seed), w = rand(s.O * s.C * 9, seed + 1, -0.5, 0.5);
     const b = rand(s.O, seed + 2), dy = rand(s.N * s.O * Ho * Wo, seed + 3);
     const p = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
-    const X = tensorIn(xd, x, layout), W = tensorIn(wd, w, 'plain'), B = tensorIn([s.O], b, 'plain');
-    const Y = native.empty('cpu', yd, 'float32', layout), DY = tensorIn(yd, dy, layout), DX = native.empty('cpu', xd, 'float32', layout);
+    const X = tensorIn('cpu', xd, x, layout), W = tensorIn('cpu', wd, w, 'plain'), B = tensorIn('cpu', [s.O], b, 'plain');
+    const Y = native.empty('cpu', yd, 'float32', layout), DY = tensorIn('cpu', yd, dy, layout), DX = native.empty('cpu', xd, 'float32', layout);
     const DW = native.empty('cpu', wd, 'float32'), DB = native.empty('cpu', [s.O], 'float32');
     native.conv2dForward(X, W, B, Y, p, true);
     expectClose(native.toArray(Y) as Float32Array, convForwardRef(s, x, w, b, true), TOL, 'forward');

@@ -2,7 +2,7 @@
 // layouts; the reference backwards against finite differences; weight-version caching; memory.
 import { describe, expect, it } from 'vitest';
 import { native, type Device, type Layout, type NativeTensor } from '../../lib/backend.js';
-import { dot, expectClose, f32, finiteDiff, rand, testDevices } from '../helpers/check.js';
+import { dot, expectClose, f32, finiteDiff, rand, tensorIn, testDevices } from '../helpers/check.js';
 import { convBackwardDataRef, convBackwardFilterRef, convForwardRef, convOut, type ConvShape } from '../ref/conv.js';
 
 const TOL = 1e-4;
@@ -36,15 +36,6 @@ function layoutFor(device: Device, mode: LayoutMode, dims: number[]): Layout {
 }
 
 /** A tensor holding `data` (plain order) stored in `layout`. */
-function tensorIn(device: Device, dims: number[], data: ArrayLike<number>, layout: Layout): NativeTensor {
-  const plain = native.fromArray(device, dims, f32(data));
-  if (layout === 'plain') return plain;
-  const t = native.empty(device, dims, 'float32', layout);
-  native.copy(plain, t);
-  plain.dispose();
-  return t;
-}
-
 const values = (t: NativeTensor): Float32Array => native.toArray(t) as Float32Array;
 const params = (s: ConvShape) => ({ strideH: s.strideH, strideW: s.strideW, padH: s.padH, padW: s.padW });
 const label = (s: ConvShape) =>
