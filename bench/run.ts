@@ -1,6 +1,7 @@
 // `npm run bench`: training and inference throughput of VGG16 on vgg-cifar (each working backend),
 // TensorFlow.js (cpu, wasm; tfjs-node where it installs) and PyTorch (when python3 has torch), measured
-// side by side in one run. Flags: --quick (under 3 minutes on 2 cores), --json, --threads N.
+// side by side in one run. Flags: --quick (under 3 minutes on 2 cores), --json, --threads N,
+// --tfjs-cpu-train (time tfjs's pure-JS backend training too: one VGG16 step takes over 10 minutes).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { benchTfjs } from './tfjs.js';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const json = argv.includes('--json');
+const tfjsCpuTrain = argv.includes('--tfjs-cpu-train');
 const threadsArg = argv.indexOf('--threads');
 const threads = threadsArg >= 0 ? Number(argv[threadsArg + 1]) : cpus().length;
 native.setThreads(threads);
@@ -73,6 +75,10 @@ async function main(): Promise<void> {
     // seconds per VGG16 batch, so it gets one timed round and only the smaller configurations.
     for (const be of ['wasm', 'cpu'] as const) {
       if (be === 'cpu' && (c.batch > 32 || c.bn || (quick && c.mode === 'train'))) continue;
+      if (be === 'cpu' && c.mode === 'train' && !tfjsCpuTrain) {
+        rows.push({ framework: 'tfjs', backend: be, ...c, times: [], note: 'not timed: one training step takes over 600 s on 2 cores (bench/RESULTS.md); --tfjs-cpu-train times it' });
+        continue;
+      }
       log(`tfjs ${be} ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
       const t = await benchTfjs(be, c.mode, c.batch, c.bn, be === 'cpu' ? 0 : Math.min(1, warmup), be === 'cpu' ? 1 : Math.min(3, rounds));
       rows.push({ framework: t.framework, backend: be, ...c, times: t.times, note: [t.error, ...t.notes].filter(Boolean).join('; ') || undefined });

@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument('--bn', action='store_true')
     ap.add_argument('--threads', type=int, default=0)
     ap.add_argument('--device', default='cpu')
-    ap.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32')
+    ap.add_argument('--precision', choices=['fp32', 'tf32', 'bf16'], default='fp32')
     ap.add_argument('--mode', choices=['train', 'infer'], default='train')
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--rounds', type=int, default=10)
@@ -57,8 +57,8 @@ def main() -> None:
     dev = torch.device(a.device)
     if dev.type == 'cuda':
         torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = a.precision == 'tf32'
+        torch.backends.cudnn.allow_tf32 = a.precision == 'tf32'
     model = vgg16(a.bn).to(dev)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
