@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
+import { measurePeak } from './peak.js';
 import { native, packageRoot, type NativeTensor } from '../lib/backend.js';
 
 interface Layer { H: number; C: number; O: number; count: number; }
@@ -27,22 +28,6 @@ const DIRS: Dir[] = ['forward', 'backward-data', 'backward-filter'];
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
-
-/** Best-of-5 fp32 FMA GFLOP/s of bench/peak.c with n threads, or NaN without a C compiler. */
-function measurePeak(threads: number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  const dir = mkdtempSync(join(tmpdir(), 'vgg-peak-'));
-  const exe = join(dir, 'peak');
-  try {
-    execFileSync('cc', ['-O2', '-march=native', '-fopenmp', join(packageRoot(), 'bench', 'peak.c'), '-o', exe], { stdio: 'pipe' });
-  } catch (e) {
-    console.error(`peak: cannot compile bench/peak.c (${(e as Error).message.split('\n')[0]}); fractions of peak left out`);
-    for (const t of threads) out.set(t, NaN);
-    return out;
-  }
-  for (const t of threads) out.set(t, JSON.parse(execFileSync(exe, [String(t), '0.4'], { encoding: 'utf8' })).gflops);
-  return out;
 }
 
 function machine(): string {

@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { backends, native, packageRoot } from '../lib/backend.js';
 import { benchVggCifar, median } from './vgg-cifar.js';
+import { measurePeak } from './peak.js';
 import { benchTfjs } from './tfjs.js';
 
 const argv = process.argv.slice(2);
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
   }
   rows.push({ framework: 'tfjs-node', backend: '-', mode: 'train', batch: 0, bn: false, times: [],
     note: await import('@tensorflow/tfjs-node' as string).then(() => 'installed (not timed)', () => 'not installed: its install script downloads libtensorflow 2.9.1 from Google storage, which needs internet') });
-  const peak = Number(process.env.VGG_CIFAR_PEAK_GFLOPS ?? 0);
+  // the measured peak drawn at the end, on the same (by then warm) cores as the runs
+  const peak = Number(process.env.VGG_CIFAR_PEAK_GFLOPS ?? 0) || measurePeak([threads]).get(threads) || 0;
   const report = rows.map((r) => {
     const med = median(r.times);
     const ips = r.times.length ? r.batch / med : NaN;
@@ -105,11 +107,11 @@ async function main(): Promise<void> {
   const conv = backends().find((b) => b.device === 'cpu')?.details?.convolution;
   const lines = [
     `machine: ${cpus()[0]?.model}, ${cpus().length} cores, ${threads} threads; ${backends().filter((b) => b.available).map((b) => b.description).join('; ')}`,
-    `| framework | backend | mode | batch | BN | median s/step | spread (min-max) | images/s | GFLOP/s${peak ? ` (% of ${peak} peak)` : ''} | vgg-cifar is x faster | note |`,
+    `| framework | backend | mode | batch | BN | median s/step | spread (min-max) | images/s | GFLOP/s${peak ? ` (% of ${peak.toFixed(0)} peak)` : ''} | vgg-cifar is x faster | note |`,
     '|---|---|---|---:|---|---:|---|---:|---:|---:|---|',
     ...report.map((r) => `| ${r.framework} | ${r.backend} | ${r.mode} | ${r.batch || '-'} | ${r.bn ? 'yes' : 'no'} | ${f(r.median, 3)} | ${r.times.length ? `${f(r.min, 3)}-${f(r.max, 3)}` : '-'} | ${f(r.imagesPerSecond)} | ${f(r.gflops)}${pct(r)} | ${r.framework.startsWith('vgg-cifar') ? '1.0' : f(r.vggCifarSpeedup, 2)} | ${r.note ?? ''} |`),
     '',
-    `GFLOP/s counts the direct convolution's multiply-adds (${(MACS_PER_IMAGE / 1e6).toFixed(1)} M per image forward, x3 for a training step)${peak ? '' : '; set VGG_CIFAR_PEAK_GFLOPS (bench/peak.c measures it) for the fraction of peak'}.`,
+    `GFLOP/s counts the direct convolution's multiply-adds (${(MACS_PER_IMAGE / 1e6).toFixed(1)} M per image forward, x3 for a training step)${peak ? `; the peak is bench/peak.c's fp32 FMA rate with ${threads} threads (VGG_CIFAR_PEAK_GFLOPS overrides it)` : '; no C compiler to measure the peak (set VGG_CIFAR_PEAK_GFLOPS)'}.`,
     ...(conv ? [`vgg-cifar cpu convolutions: ${conv}. Winograd does fewer multiplications, so its GFLOP/s is an effective rate that can exceed the peak; VGG_CIFAR_CONV_ALGO=direct compares like kernels with like.`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
