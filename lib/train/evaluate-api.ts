@@ -52,7 +52,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
         reluOnLogits: o.reluOnLogits ?? false }, data.classes.length);
     }
     if (o.normalize === undefined && typeof trained?.normalize === 'boolean') normalize = trained.normalize;
-    restoreCheckpoint({ ...ck, model: new Map([...ck.model].filter(([k]) => !k.startsWith('optimizer.'))) }, model);
+    restoreCheckpoint(ck, model);  // loadCheckpoint already set the optimizer's tensors apart
     owned = true;
   } else model = o.checkpoint;
   const device = resolveDevice(o.backend ?? 'auto');
