@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   rows.push({ framework: 'tfjs-node', backend: '-', mode: 'train', batch: 0, bn: false, times: [],
     note: await import('@tensorflow/tfjs-node' as string).then(() => 'installed (not timed)', () => 'not installed: its install script downloads libtensorflow 2.9.1 from Google storage, which needs internet') });
   // measured before and after the runs; the better of the two (other work on the cores only lowers it)
-  const peak = Number(process.env.VGG_CIFAR_PEAK_GFLOPS ?? 0) || Math.max(peakBefore, measurePeak([threads]).get(threads) ?? NaN) || 0;
+  const peak = Number(process.env.VGG_CIFAR_PEAK_GFLOPS ?? 0) || Math.max(0, ...[peakBefore, measurePeak([threads]).get(threads) ?? NaN].filter(Number.isFinite));
   const report = rows.map((r) => {
     const med = median(r.times);
     const ips = r.times.length ? r.batch / med : NaN;
