@@ -15,11 +15,12 @@ import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
 import { evaluateSplit, type EvalResult } from './evaluate.js';
-import { publishRun } from '../report/report.js';
+import { publishRun } from '../report/publish.js';
 import { StallDetector } from './stall.js';
 import { NonFiniteGuard } from './guard.js';
 import { reluZeroFractions } from './activity.js';
 import { findNonFinite } from './nonfinite.js';
+import { EvenlySpaced, MAX_WARNINGS } from './series.js';
 import type { TrainOptions } from './options.js';
 import type { CheckpointEvent, EpochEvent, ProgressEvent, TrainHistory, TrainHooks, WarningEvent } from './events.js';
 
@@ -101,11 +102,13 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
       trainImages: train.images.shape[0], testImages: test ? test.images.shape[0] : 0, startEpoch: st.epoch, startStep: st.globalStep },
     steps: [], epochs: [], checkpoints: [], warnings: [], aborted: false, stoppedOnNonFinite: false, seconds: 0,
   };
+  // Bounded whatever the run's length (every reading still goes to the hooks and to --log).
+  const steps = new EvenlySpaced(history.steps);
   hooks.onInfo?.(history.info);
   ensureWritableFolder(o.out); // a read-only or unwritable --out fails now, not after the first epoch
   const metricsLog = o.log ? resolve(o.log) : null;
   const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
-  const warn = (w: WarningEvent) => { history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
+  const warn = (w: WarningEvent) => { if (history.warnings.length < MAX_WARNINGS) history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
   // run.json and report.html next to the checkpoints after every epoch and at the end (lib/report).
   const startedAt = new Date().toISOString();
   let lastEval: (EvalResult & { epoch: number }) | null = null;
@@ -209,7 +212,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
           const p: ProgressEvent = { epoch: st.epoch + 1, step: st.globalStep, stepInEpoch: st.stepInEpoch, stepsPerEpoch, samplesSeen: seen,
             samplesPerEpoch, loss: r.loss, accuracy: r.accuracy, lr: optimizer.lr, imagesPerSecond: rate,
             etaSeconds: done > 0 && rate > 0 ? (left * o.batchSize) / rate : NaN };
-          history.steps.push(p);
+          steps.push(p);
           hooks.onProgress?.(p);
           record('step', p);
           if ((st.stepInEpoch - 1) % o.display === 0) log(`Epoch ${st.epoch + 1} ${seen} / ${samplesPerEpoch} Loss ${r.loss}`);
