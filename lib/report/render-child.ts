@@ -3,6 +3,10 @@
 import { native } from '../backend.js';
 import { renderReport } from './report.js';
 
+// Ctrl-C in a terminal reaches the whole process group: the trainer handles it (saves, then publishes the
+// final report), and a page being drawn is finished rather than left behind as a warning.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
 try {
   native.setThreads(1);
   await renderReport(process.argv[2]);
