@@ -13,6 +13,7 @@ export { runTraining } from './train/loop.js';
 export { evaluate, type EvaluateOptions } from './train/evaluate-api.js';
 export { evaluateSplit, formatConfusion, type EvalResult } from './train/evaluate.js';
 export { StallDetector } from './train/stall.js';
+export { MAX_STEP_RECORDS, MAX_WARNINGS } from './train/series.js';
 export { visualize, type VisualizeOptions, type Visualization } from './report/visualize.js';
 export { predict, type PredictOptions, type Prediction } from './report/predict.js';
 export { renderReport, type ReportOptions, type ReportResult } from './report/report.js';

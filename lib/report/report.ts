@@ -7,7 +7,7 @@ import { readCifar10 } from '../data/load.js';
 import { barChart, lineChart, type Chart } from './charts.js';
 import { pngDataUri, planarToRgba } from './images.js';
 import { visualize } from './visualize.js';
-import { readRunRecord, REPORT_FILE, runRecord, writeRunRecord, type RunRecord, type RunSnapshot } from './run-file.js';
+import { readRunRecord, REPORT_FILE, type RunRecord } from './run-file.js';
 
 export interface ReportOptions {
   /** The CIFAR-10 folder, when the one run.json names has moved. */
@@ -184,10 +184,4 @@ export async function renderReport(dir: string, o: ReportOptions = {}): Promise<
   const path = o.out ?? join(dir, REPORT_FILE);
   writeFileAtomic(path, (fd) => writeFileSync(fd, html));
   return { path, charts: cs.map(({ id, title, marks }) => ({ id, title, marks })), notes };
-}
-
-/** Called by the training loop after each epoch and at the end: writes run.json, then report.html. */
-export async function publishRun(s: RunSnapshot): Promise<ReportResult> {
-  writeRunRecord(s.out, runRecord(s));
-  return renderReport(s.out);
 }

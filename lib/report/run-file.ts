@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../nn/checkpoint.js';
+import { MAX_STEP_RECORDS, thin } from '../train/series.js';
 
 export const RUN_FILE = 'run.json';
 export const REPORT_FILE = 'report.html';
@@ -44,6 +45,8 @@ export interface RunRecord {
   dataDir: string;
   classes: string[];
   info: { device: string; deviceDescription: string; parameters: number; trainImages: number; testImages: number; startEpoch: number; startStep: number };
+  /** The run's bounded step series (history.steps: at most MAX_STEP_RECORDS, evenly spaced); a resumed run
+   *  puts its predecessors' series, thinned to at most MAX_STEP_RECORDS, in front. --log has every reading. */
   steps: StepRecord[];
   epochs: EpochRecord[];
   checkpoints: CheckpointRecord[];
@@ -103,7 +106,9 @@ export function runRecord(s: RunSnapshot): RunRecord {
   if (h.info.startStep > 0) {
     try {
       const prev = readRunRecord(s.out);
-      r.steps = [...prev.steps.filter((p) => p.step <= h.info.startStep), ...r.steps];
+      // Thinning is a no-op on a list within the cap, so the predecessors' part stays the same from one
+      // epoch's record to the next: run.json holds at most 2 * MAX_STEP_RECORDS steps after any resumes.
+      r.steps = [...thin(prev.steps.filter((p) => p.step <= h.info.startStep), MAX_STEP_RECORDS), ...r.steps];
       r.epochs = [...prev.epochs.filter((e) => e.epoch <= h.info.startEpoch), ...r.epochs];
       r.checkpoints = [...prev.checkpoints.filter((c) => c.step <= h.info.startStep), ...r.checkpoints];
       r.startedAt = prev.startedAt;

@@ -49,11 +49,18 @@ export interface RunInfo {
   startStep: number;
 }
 
+/** What a run keeps of itself. Its size does not grow with the run's length beyond the per-epoch and
+ *  per-checkpoint records: a run of any length holds at most MAX_STEP_RECORDS (1000) progress records. */
 export interface TrainHistory {
   info: RunInfo;
+  /** Progress readings (one every `display` steps and at each epoch's end), at most MAX_STEP_RECORDS (1000)
+   *  of them, evenly spaced: all of them until there are 1000, then every 2nd, every 4th… (when the list
+   *  fills up every other record is dropped). The 'progress' events and the --log JSONL file carry every
+   *  reading; run.json holds this same bounded series. */
   steps: ProgressEvent[];
   epochs: EpochEvent[];
   checkpoints: CheckpointEvent[];
+  /** The first MAX_WARNINGS (100) warnings; every one is still emitted as a 'warning' event and logged. */
   warnings: WarningEvent[];
   aborted: boolean;
   stoppedOnNonFinite: boolean;

@@ -15,11 +15,12 @@ import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
 import { evaluateSplit, type EvalResult } from './evaluate.js';
-import { publishRun } from '../report/report.js';
+import { publishRun } from '../report/publish.js';
 import { StallDetector } from './stall.js';
 import { NonFiniteGuard } from './guard.js';
 import { reluZeroFractions } from './activity.js';
 import { findNonFinite } from './nonfinite.js';
+import { EvenlySpaced, MAX_WARNINGS } from './series.js';
 import type { TrainOptions } from './options.js';
 import type { CheckpointEvent, EpochEvent, ProgressEvent, TrainHistory, TrainHooks, WarningEvent } from './events.js';
 
@@ -102,11 +103,13 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
       trainImages: train.images.shape[0], testImages: test ? test.images.shape[0] : 0, startEpoch: st.epoch, startStep: st.globalStep },
     steps: [], epochs: [], checkpoints: [], warnings: [], aborted: false, stoppedOnNonFinite: false, seconds: 0,
   };
+  // Bounded whatever the run's length (every reading still goes to the hooks and to --log).
+  const steps = new EvenlySpaced(history.steps);
   hooks.onInfo?.(history.info);
   ensureWritableFolder(o.out); // a read-only or unwritable --out fails now, not after the first epoch
   const metricsLog = o.log ? resolve(o.log) : null;
   const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
-  const warn = (w: WarningEvent) => { history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
+  const warn = (w: WarningEvent) => { if (history.warnings.length < MAX_WARNINGS) history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
   // run.json and report.html next to the checkpoints after every epoch and at the end (lib/report).
   const startedAt = new Date().toISOString();
   let lastEval: (EvalResult & { epoch: number }) | null = null;
@@ -155,81 +158,98 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const runStart = st.globalStep;
   const totalSteps = o.epochs * stepsPerEpoch;
   let rate = 0;
-  try {
-    outer: for (; st.epoch < o.epochs; ) {
-      const epochStart = performance.now();
-      let epochImages = 0;
-      for (; st.stepInEpoch < stepsPerEpoch; ) {
-        if (hooks.shouldStop?.()) {
-          history.aborted = true;
-          save('abort');
-          break outer;
-        }
-        const b = loader.load(st.epoch, st.stepInEpoch);
-        model.build(device, [b.size, 3, 32, 32]);
-        model.train();
-        guard?.save();
-        const logits = model.forward(b.images);
-        loss.build(device, logits.shape);
-        const dlogits = loss.forward(logits, b.labels)!;
-        model.backward(dlogits);
-        optimizer.lr = scheduleLr(schedule, o.lr, st.globalStep);
-        if (guard) {
-          const r = loss.read();
-          if (Number.isFinite(r.loss) && guard.gradientsFinite(params)) {
-            optimizer.step();
-            hostWindow.lossSum += r.loss * r.batches;
-            hostWindow.batches += r.batches;
-            hostWindow.correct += r.correct;
-            hostWindow.samples += r.samples;
-          } else {
-            guard.restore();
-            if (guard.skipped === 1 || guard.skipped % 100 === 0) {
-              warn({ kind: 'non-finite', message: `step ${st.globalStep + 1} (epoch ${st.epoch + 1}) had a non-finite loss or gradient and was skipped ` +
-                `(--skip-non-finite; ${guard.skipped} skipped so far); ${findNonFinite(model).message}` });
-            }
-          }
-        } else optimizer.step();
-        st.stepInEpoch++;
-        st.globalStep++;
-        windowImages += b.size;
-        epochImages += b.size;
-        if ((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) {
-          const r = guard ? readHostWindow() : loss.read();
-          epochLoss.sum += r.loss * r.batches;
-          epochLoss.correct += r.correct;
-          epochLoss.samples += r.samples;
-          epochLoss.batches += r.batches;
-          const now = performance.now();
-          rate = (1000 * windowImages) / Math.max(1e-3, now - windowStart);
-          windowStart = now;
-          windowImages = 0;
-          const done = st.globalStep - runStart;
-          const left = totalSteps - st.globalStep;
-          const seen = Math.min(st.stepInEpoch * o.batchSize, samplesPerEpoch);
-          const p: ProgressEvent = { epoch: st.epoch + 1, step: st.globalStep, stepInEpoch: st.stepInEpoch, stepsPerEpoch, samplesSeen: seen,
-            samplesPerEpoch, loss: r.loss, accuracy: r.accuracy, lr: optimizer.lr, imagesPerSecond: rate,
-            etaSeconds: done > 0 && rate > 0 ? (left * o.batchSize) / rate : NaN };
-          history.steps.push(p);
-          hooks.onProgress?.(p);
-          record('step', p);
-          if ((st.stepInEpoch - 1) % o.display === 0) log(`Epoch ${st.epoch + 1} ${seen} / ${samplesPerEpoch} Loss ${r.loss}`);
-          if (!finite(r.loss) && !guard) {
-            warn({ kind: 'non-finite', message: `the training loss became ${r.loss} at step ${st.globalStep} (epoch ${st.epoch + 1}); ` +
-              `${findNonFinite(model).message}; ` +
-              `the weights since the last checkpoint are not trusted${history.checkpoints.length ? `: ${history.checkpoints.at(-1)!.path} holds the last good state` : ''}. ` +
-              'Lower --lr or use --bn.' });
-            if (o.stopOnNonFinite) {
-              history.stoppedOnNonFinite = true;
-              break outer;
-            }
-          }
-          if (finite(r.loss) && stall.observe(r.loss)) {
-            warn({ kind: 'stall', message: stall.message({ optimizer: o.optimizer, lr: o.lr, batchNorm: o.batchNorm, reluOnLogits: o.reluOnLogits,
-              zeroFractions: reluZeroFractions(model) }) });
-          }
+  // The loop is split in small functions so that V8 optimizes the hot one (trainStep, called every step)
+  // during the first epoch. As one 260-line function, runTraining was compiled by on-stack replacement
+  // thousands of steps in, and glibc kept that large compilation's memory: bench/soak.ts saw RSS step
+  // up ~2 MiB at step ~6,000.
+  let epochImages = 0;
+  /** One optimizer step on the next batch. */
+  const trainStep = (): void => {
+    const b = loader.load(st.epoch, st.stepInEpoch);
+    model.build(device, [b.size, 3, 32, 32]);
+    model.train();
+    guard?.save();
+    const logits = model.forward(b.images);
+    loss.build(device, logits.shape);
+    const dlogits = loss.forward(logits, b.labels)!;
+    model.backward(dlogits);
+    optimizer.lr = scheduleLr(schedule, o.lr, st.globalStep);
+    if (guard) {
+      const r = loss.read();
+      if (Number.isFinite(r.loss) && guard.gradientsFinite(params)) {
+        optimizer.step();
+        hostWindow.lossSum += r.loss * r.batches;
+        hostWindow.batches += r.batches;
+        hostWindow.correct += r.correct;
+        hostWindow.samples += r.samples;
+      } else {
+        guard.restore();
+        if (guard.skipped === 1 || guard.skipped % 100 === 0) {
+          warn({ kind: 'non-finite', message: `step ${st.globalStep + 1} (epoch ${st.epoch + 1}) had a non-finite loss or gradient and was skipped ` +
+            `(--skip-non-finite; ${guard.skipped} skipped so far); ${findNonFinite(model).message}` });
         }
       }
+    } else optimizer.step();
+    st.stepInEpoch++;
+    st.globalStep++;
+    windowImages += b.size;
+    epochImages += b.size;
+  };
+  /** A reading of the loss (every `display` steps and at the end of the epoch); false when the run stops. */
+  const reading = (): boolean => {
+    const r = guard ? readHostWindow() : loss.read();
+    epochLoss.sum += r.loss * r.batches;
+    epochLoss.correct += r.correct;
+    epochLoss.samples += r.samples;
+    epochLoss.batches += r.batches;
+    const now = performance.now();
+    rate = (1000 * windowImages) / Math.max(1e-3, now - windowStart);
+    windowStart = now;
+    windowImages = 0;
+    const done = st.globalStep - runStart;
+    const left = totalSteps - st.globalStep;
+    const seen = Math.min(st.stepInEpoch * o.batchSize, samplesPerEpoch);
+    const p: ProgressEvent = { epoch: st.epoch + 1, step: st.globalStep, stepInEpoch: st.stepInEpoch, stepsPerEpoch, samplesSeen: seen,
+      samplesPerEpoch, loss: r.loss, accuracy: r.accuracy, lr: optimizer.lr, imagesPerSecond: rate,
+      etaSeconds: done > 0 && rate > 0 ? (left * o.batchSize) / rate : NaN };
+    steps.push(p);
+    hooks.onProgress?.(p);
+    record('step', p);
+    if ((st.stepInEpoch - 1) % o.display === 0) log(`Epoch ${st.epoch + 1} ${seen} / ${samplesPerEpoch} Loss ${r.loss}`);
+    if (!finite(r.loss) && !guard) {
+      warn({ kind: 'non-finite', message: `the training loss became ${r.loss} at step ${st.globalStep} (epoch ${st.epoch + 1}); ` +
+        `${findNonFinite(model).message}; ` +
+        `the weights since the last checkpoint are not trusted${history.checkpoints.length ? `: ${history.checkpoints.at(-1)!.path} holds the last good state` : ''}. ` +
+        'Lower --lr or use --bn.' });
+      if (o.stopOnNonFinite) {
+        history.stoppedOnNonFinite = true;
+        return false;
+      }
+    }
+    if (finite(r.loss) && stall.observe(r.loss)) {
+      warn({ kind: 'stall', message: stall.message({ optimizer: o.optimizer, lr: o.lr, batchNorm: o.batchNorm, reluOnLogits: o.reluOnLogits,
+        zeroFractions: reluZeroFractions(model) }) });
+    }
+    return true;
+  };
+  /** One epoch's steps; false when the run stops early. */
+  const trainEpoch = (): boolean => {
+    epochImages = 0;
+    for (; st.stepInEpoch < stepsPerEpoch; ) {
+      if (hooks.shouldStop?.()) {
+        history.aborted = true;
+        save('abort');
+        return false;
+      }
+      trainStep();
+      if (((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) && !reading()) return false;
+    }
+    return true;
+  };
+  try {
+    for (; st.epoch < o.epochs; ) {
+      const epochStart = performance.now();
+      if (!trainEpoch()) break;
       st.epoch++;
       st.stepInEpoch = 0;
       const seconds = (performance.now() - epochStart) / 1000;
