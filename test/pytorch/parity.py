@@ -31,8 +31,8 @@ for kind in ['adam', 'adagrad', 'sgd']:
     m = vgg16(kind == 'sgd')
     m.load_state_dict(load(f'{D}/{kind}-init.safetensors'))  # strict
     io = load(f'{D}/{kind}-io.safetensors')
-    opt = {'adam': lambda p: torch.optim.Adam(p, lr=1e-3), 'adagrad': lambda p: torch.optim.Adagrad(p, lr=1e-3),
-           'sgd': lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)}[kind](m.parameters())
+    opt = {'adam': lambda p: torch.optim.Adam(p, lr=1e-4), 'adagrad': lambda p: torch.optim.Adagrad(p, lr=1e-4),
+           'sgd': lambda p: torch.optim.SGD(p, lr=0.005, momentum=0.9)}[kind](m.parameters())
     m.train(); losses = []
     for s in range(3):
         lg = m(io['x'])
