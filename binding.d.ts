@@ -135,6 +135,12 @@ export interface Binding {
   dropoutBackward(dy: NativeTensor, mask: NativeTensor, dx: NativeTensor, p: number): void;
   /** y = alpha * x + beta * y (beta = 0: y is not read, BLAS-style). */
   axpby(x: NativeTensor, y: NativeTensor, alpha: number, beta: number): void;
+  /**
+   * dst = src converted between float32 and bfloat16 (same device, shape and layout): to bfloat16 rounds
+   * to nearest, ties to even (NaN stays NaN), back to float32 is exact. The building block of bf16 mixed
+   * precision (bf16 copies of fp32 master weights; bf16 gradients back to fp32).
+   */
+  cast(src: NativeTensor, dst: NativeTensor): void;
 
   // ----- batch normalization (per channel of NCHW) -----
   /** Eval mode (training false) reads the running statistics and leaves them and saveMean/saveInvStd untouched. */

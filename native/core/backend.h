@@ -38,6 +38,7 @@ struct BackendStatus {
   VGG_PRE void dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) VGG_POST; \
   VGG_PRE void dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) VGG_POST; \
   VGG_PRE void axpby(const Tensor& x, const Tensor& y, float alpha, float beta) VGG_POST; \
+  VGG_PRE void cast(const Tensor& src, const Tensor& dst) VGG_POST; \
  \
   /* batch norm */ \
   VGG_PRE void batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean, \

@@ -2,6 +2,7 @@
 // with the element index as the counter, so the CPU and CUDA backends drop the same elements.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include "core/hd.h"
 #include "core/rng.h"
 
@@ -15,5 +16,21 @@ VGG_HD float dropoutScale(float p) { return 1.0f / (1.0f - p); }
 // ReLU: y = max(x, 0) (NaN propagates like torch.relu); backward passes dy where the output is positive.
 VGG_HD float reluValue(float x) { return x < 0.0f ? 0.0f : x; }
 VGG_HD float reluGrad(float y, float dy) { return y > 0.0f ? dy : 0.0f; }
+
+// bfloat16 as its 16 bits (the top half of an fp32): fp32 -> bf16 rounds to nearest, ties to even, like
+// PyTorch's .to(torch.bfloat16); NaN stays NaN (quiet); bf16 -> fp32 is exact.
+VGG_HD uint16_t floatToBf16(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+}
+VGG_HD float bf16ToFloat(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
 
 }  // namespace vgg

@@ -1,9 +1,10 @@
-// ReLU, inverted dropout and axpby: OpenMP loops over the physical buffer (the napi layer has checked
+// ReLU, inverted dropout, axpby and the float32 <-> bfloat16 cast: OpenMP loops over the physical buffer (the napi layer has checked
 // that the tensors share a layout, so element i of one is element i of the others; padding lanes of
 // blocked layouts are computed too, harmlessly).
 #include <algorithm>
 #include "core/elementwise.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/simd.h"
 
 namespace vgg {
 
@@ -80,6 +81,23 @@ void CpuBackend::axpby(const Tensor& x, const Tensor& y, float alpha, float beta
 #pragma omp parallel for simd if (n > kParallelMin)
     for (int64_t i = 0; i < n; i++) yp[i] = alpha * xp[i] + beta * yp[i];
   }
+}
+
+namespace {
+VGG_SIMD_CLONES void toBf16(int64_t n, const float* x, uint16_t* y) {
+#pragma omp parallel for simd if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) y[i] = floatToBf16(x[i]);
+}
+VGG_SIMD_CLONES void fromBf16(int64_t n, const uint16_t* x, float* y) {
+#pragma omp parallel for simd if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) y[i] = bf16ToFloat(x[i]);
+}
+}  // namespace
+
+void CpuBackend::cast(const Tensor& src, const Tensor& dst) {
+  int64_t n = physicalNumel(src.shape, src.layout);
+  if (src.dtype == DType::f32) toBf16(n, src.as<float>(), dst.as<uint16_t>());
+  else fromBf16(n, src.as<uint16_t>(), dst.as<float>());
 }
 
 }  // namespace vgg

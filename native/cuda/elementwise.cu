@@ -98,6 +98,9 @@ __global__ void dropoutBackwardKernel(const float* dy, const uint8_t* mask, floa
   VGG_GRID_LOOP(i, n) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
 }
 
+__global__ void toBf16Kernel(const float* x, uint16_t* y, int64_t n) { VGG_GRID_LOOP(i, n) y[i] = floatToBf16(x[i]); }
+__global__ void fromBf16Kernel(const uint16_t* x, float* y, int64_t n) { VGG_GRID_LOOP(i, n) y[i] = bf16ToFloat(x[i]); }
+
 __global__ void axpbyKernel(const float* x, float* y, int64_t n, float alpha, float beta) {
   // beta == 0 overwrites (NaN/Inf in y do not leak through), as BLAS does.
   VGG_GRID_LOOP(i, n) y[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
@@ -158,6 +161,15 @@ void CudaBackend::axpby(const Tensor& x, const Tensor& y, float alpha, float bet
   int64_t n = x.numel();
   axpbyKernel<<<blocksFor(n), kThreads, 0, ctx("axpby").stream>>>(x.as<float>(), y.as<float>(), n, alpha, beta);
   checkLaunch("axpby", "axpbyKernel");
+}
+
+void CudaBackend::cast(const Tensor& src, const Tensor& dst) {
+  const char* op = "cast";
+  int64_t n = src.numel();  // plain or nhwc: no padding lanes on this backend
+  cudaStream_t s = ctx(op).stream;
+  if (src.dtype == DType::f32) toBf16Kernel<<<blocksFor(n), kThreads, 0, s>>>(src.as<float>(), dst.as<uint16_t>(), n);
+  else fromBf16Kernel<<<blocksFor(n), kThreads, 0, s>>>(src.as<uint16_t>(), dst.as<float>(), n);
+  checkLaunch(op, src.dtype == DType::f32 ? "toBf16Kernel" : "fromBf16Kernel");
 }
 
 }  // namespace vgg

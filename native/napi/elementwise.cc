@@ -95,12 +95,28 @@ static Napi::Value axpby(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+static Napi::Value cast(const Napi::CallbackInfo& info) {
+  Args a(info, "cast", 2, 2);
+  Tensor& src = a.tensor(0, "src");
+  Tensor& dst = a.tensor(1, "dst");
+  bool down = src.dtype == DType::f32 && dst.dtype == DType::bf16, up = src.dtype == DType::bf16 && dst.dtype == DType::f32;
+  if (!down && !up)
+    a.typeError(fmt("converts float32 to bfloat16 or back; got src %s and dst %s", src.describe().c_str(), dst.describe().c_str()));
+  a.sameDevice({&src, &dst});
+  a.sameShape(src, "src", dst, "dst");
+  a.sameLayout(src, "src", dst, "dst");
+  if (src.numel()) backendFor(src.device).cast(src, dst);
+  dst.touch();
+  return info.Env().Undefined();
+}
+
 void registerElementwise(Napi::Env env, Napi::Object exports) {
   VGG_EXPORT(exports, "reluForward", reluForward);
   VGG_EXPORT(exports, "reluBackward", reluBackward);
   VGG_EXPORT(exports, "dropoutForward", dropoutForward);
   VGG_EXPORT(exports, "dropoutBackward", dropoutBackward);
   VGG_EXPORT(exports, "axpby", axpby);
+  VGG_EXPORT(exports, "cast", cast);
 }
 
 }  // namespace vgg

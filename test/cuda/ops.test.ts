@@ -134,6 +134,19 @@ describeGpu('cuda ops match the cpu backend', () => {
       ['o'], (t) => native.gatherLabels(t.l!, t.i!, t.o!));
   });
 
+  it('cast float32 <-> bfloat16 gives the same bits as the cpu backend', () => {
+    const x = Float32Array.from([...rand(5000, 93, -100, 100), 0, -0, Infinity, -Infinity, NaN, 1.00390625, 1.01171875]);
+    const bitsOn = (device: 'cpu' | typeof gpu) => {
+      const a = native.fromArray(device, [x.length], x), h = native.empty(device, [x.length], 'bfloat16'), b = native.empty(device, [x.length], 'float32');
+      native.cast(a, h);
+      native.cast(h, b);
+      const r = { h: Array.from(native.toArray(h) as Uint16Array), b: Array.from(new Uint32Array((native.toArray(b) as Float32Array).buffer)) };
+      for (const t of [a, h, b]) t.dispose();
+      return r;
+    };
+    expect(bitsOn(gpu)).toEqual(bitsOn('cpu'));
+  });
+
   it('a bad label or index is a RangeError naming the op, position and value (on the gpu at the next read), then cleared', () => {
     const logits = native.fromArray(gpu, [4, 10], f32(rand(40, 91)));
     const loss = native.empty(gpu, [1], 'float32');
