@@ -11,9 +11,10 @@
 // Algorithm: oneDNN's Winograd F(4x4, 3x3) kernel (jit_wino_4x3) does 3x3 stride-1 convolutions with
 // about a quarter of the multiplications. Measured here (bench/RESULTS.md, VGG16 batch 32, 1 thread)
 // it is 1.3-2x faster than the direct kernel on maps of 8x8 and larger in all three directions and on
-// 4x4 maps for backward-weights, and slower below that; its error against float64 is ~1e-6 relative,
-// the same order as the direct kernel's. VGG_CIFAR_CONV_ALGO=direct|winograd overrides the map rule.
-#include <cstdlib>
+// 4x4 maps for backward-weights, and slower below that; its error against float64 is ~1e-6 relative
+// (a few times the direct kernel's). Its scratchpad is large (up to ~130 MB for VGG16's 512-channel
+// weight gradient on 4x4 maps at batch 32), one arena shared by all convolutions.
+// VGG_CIFAR_CONV_ALGO=direct|winograd overrides the map rule.
 #include <mutex>
 #include <string>
 #include <unordered_map>
