@@ -127,7 +127,6 @@ BackendStatus CudaBackend::probeStatus() {
   else
     s.description = "CUDA backend (runtime " + versionString(rt) + ", " + VGG_CUDA_REASON + ")";
   return s;
-  return s;
 }
 
 // ---------- context ----------
@@ -146,7 +145,8 @@ CudaBackend::Context& CudaBackend::ctx(const char* op) {
   checkCublas(blas().cublasSetStream_v2(ctx_.blas, ctx_.stream), op, "cublasSetStream_v2");
   checkCublas(blas().cublasSetMathMode(ctx_.blas, tf32_ ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH), op, "cublasSetMathMode");
   checkCuda(cudaMalloc(reinterpret_cast<void**>(&ctx_.fault), sizeof(DeviceFault)), op, "cudaMalloc (fault record)");
-  checkCuda(cudaMemset(ctx_.fault, 0, sizeof(DeviceFault)), op, "cudaMemset (fault record)");
+  // on the context's stream (non-blocking: the legacy default stream would not order it before our kernels)
+  checkCuda(cudaMemsetAsync(ctx_.fault, 0, sizeof(DeviceFault), ctx_.stream), op, "cudaMemsetAsync (fault record)");
   initDone_.store(true, std::memory_order_release);
   return ctx_;
 }
@@ -214,13 +214,13 @@ void CudaBackend::download(const Tensor& src, void* host) {
     launchTranspose("toArray", src.data(), tmp, src.shape, false, dtypeSize(src.dtype), c.stream);
     from = tmp;
   }
+  DeviceFault f;
   checkCuda(cudaMemcpyAsync(host, from, n, cudaMemcpyDeviceToHost, c.stream), "toArray", "cudaMemcpyAsync");
+  checkCuda(cudaMemcpyAsync(&f, c.fault, sizeof f, cudaMemcpyDeviceToHost, c.stream), "toArray", "cudaMemcpyAsync (fault record)");
   // Errors of earlier asynchronous ops surface here.
   checkCuda(cudaStreamSynchronize(c.stream), "toArray", "cudaStreamSynchronize");
-  DeviceFault f;
-  checkCuda(cudaMemcpy(&f, c.fault, sizeof f, cudaMemcpyDeviceToHost), "toArray", "cudaMemcpy (fault record)");
   if (f.code != kFaultNone) {
-    checkCuda(cudaMemset(c.fault, 0, sizeof f), "toArray", "cudaMemset (fault record)");
+    checkCuda(cudaMemsetAsync(c.fault, 0, sizeof f, c.stream), "toArray", "cudaMemsetAsync (fault record)");
     throw RangeErr(faultMessage(f));
   }
 }
