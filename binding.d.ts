@@ -49,7 +49,9 @@ export interface BackendInfo {
 
 export interface ConvParams { strideH: number; strideW: number; padH: number; padW: number; }
 export interface PoolParams { kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number; }
-export interface BatchNormParams { training: boolean; momentum: number; eps: number; }
+export interface BatchNormParams { training: boolean; momentum: number; eps: number;
+  /** Apply ReLU to y in the same pass (a BatchNorm2d followed by ReLU); default false. */
+  relu?: boolean; }
 
 export interface SgdParams { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number; maximize: boolean;
   /** True on the first step with this momentum buffer (PyTorch copies the gradient into it then). */

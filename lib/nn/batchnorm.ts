@@ -22,6 +22,8 @@ export class BatchNorm2d extends Module {
   readonly runningVar: BufferEntry;
   /** PyTorch's num_batches_tracked (an int64 buffer there): kept on the host, saved in state dicts. */
   numBatchesTracked = 0;
+  /** Set by Sequential when a ReLU follows: y is written rectified (one pass fewer over memory). */
+  fuseRelu = false;
   private saveMean: Tensor | null = null;
   private saveInvStd: Tensor | null = null;
   private readonly cache = new BuildCache<BnBuild>();
@@ -68,7 +70,7 @@ export class BatchNorm2d extends Module {
     const e = this.cache.current;
     checkInput('BatchNorm2d', x, e && { shape: e.xShape, layout: e.xLayout });
     native.batchNorm2dForward(x, this.weight.value, this.bias.value, this.runningMean.value, this.runningVar.value,
-      e!.y, this.saveMean!, this.saveInvStd!, { training: this.training, momentum: this.momentum, eps: this.eps });
+      e!.y, this.saveMean!, this.saveInvStd!, { training: this.training, momentum: this.momentum, eps: this.eps, relu: this.fuseRelu });
     if (this.training) this.numBatchesTracked++;
     this.lastX = x;
     return e!.y;

@@ -1,12 +1,13 @@
 // Sequential: runs children in order, numbered '0', '1', … like torch.nn.Sequential, and fuses each
-// Conv2d/Linear + ReLU pair (the conv/linear writes the rectified output; the ReLU's backward masks dy
-// by it), which saves one pass over memory and one activation buffer per pair.
+// Conv2d/Linear/BatchNorm2d + ReLU pair (the first writes the rectified output; the ReLU's backward
+// masks dy by it), which saves one pass over memory and one activation buffer per pair.
 import type { Device, Layout } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 import { activationLayout, Module } from './module.js';
 import { Conv2d } from './conv.js';
 import { Linear } from './linear.js';
 import { ReLU } from './activation.js';
+import { BatchNorm2d } from './batchnorm.js';
 
 export class Sequential extends Module {
   readonly layers: Module[];
@@ -18,7 +19,7 @@ export class Sequential extends Module {
       for (let i = 0; i + 1 < layers.length; i++) {
         const a = layers[i];
         const b = layers[i + 1];
-        if ((a instanceof Conv2d || a instanceof Linear) && b instanceof ReLU) {
+        if ((a instanceof Conv2d || a instanceof Linear || a instanceof BatchNorm2d) && b instanceof ReLU) {
           a.fuseRelu = true;
           b.fused = true;
         }

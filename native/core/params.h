@@ -7,7 +7,7 @@ namespace vgg {
 
 struct ConvParams { int strideH = 1, strideW = 1, padH = 0, padW = 0; };
 struct PoolParams { int kernelH = 2, kernelW = 2, strideH = 2, strideW = 2, padH = 0, padW = 0; };
-struct BatchNormParams { bool training = true; float momentum = 0.1f; float eps = 1e-5f; };
+struct BatchNormParams { bool training = true; float momentum = 0.1f; float eps = 1e-5f; bool relu = false; };
 
 struct SgdParams { float lr, momentum, dampening; bool nesterov; float weightDecay; bool maximize; bool firstStep; };
 struct AdamParams { float lr, beta1, beta2, eps, weightDecay; bool decoupled, amsgrad, maximize; int64_t step; };

@@ -1,10 +1,12 @@
 // Batch normalization over the channels of NCHW, plain or channel-blocked (nChw8c/nChw16c): own OpenMP
 // loops, one thread per channel block, with the BLK lanes of a block side by side so the inner loops
 // vectorize. Channel sums are kept in double (two passes: mean, then squared deviations), the folding
-// into scale/shift and the backward formula come from core/batchnorm_math.h (shared with CUDA).
+// into scale/shift and the backward formula come from core/batchnorm_math.h (shared with CUDA). A
+// following ReLU can be fused into the forward's last pass (p.relu); its backward stays the ReLU's.
 #include <algorithm>
 #include <cmath>
 #include "core/batchnorm_math.h"
+#include "core/elementwise.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/simd.h"
 
@@ -85,9 +87,15 @@ template <int BLK>
     }
     for (int64_t n = 0; n < g.N; n++) {
       const int64_t o = base(g, BLK, n, cb);
-      for (int64_t hw = 0; hw < g.HW; hw++)
+      if (p.relu) {
+        for (int64_t hw = 0; hw < g.HW; hw++)
 #pragma omp simd
-        for (int l = 0; l < BLK; l++) yp[o + hw * BLK + l] = xp[o + hw * BLK + l] * a[l] + b[l];
+          for (int l = 0; l < BLK; l++) yp[o + hw * BLK + l] = reluValue(xp[o + hw * BLK + l] * a[l] + b[l]);
+      } else {
+        for (int64_t hw = 0; hw < g.HW; hw++)
+#pragma omp simd
+          for (int l = 0; l < BLK; l++) yp[o + hw * BLK + l] = xp[o + hw * BLK + l] * a[l] + b[l];
+      }
     }
   }
 }

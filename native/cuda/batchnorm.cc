@@ -48,6 +48,7 @@ void CudaBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const
   else
     VGG_CUDNN_CALL(op, cudnnBatchNormalizationForwardInference, c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &one, &zero, P.xD, x.data(), P.xD,
                    y.data(), P.cD, gamma.data(), beta.data(), runningMean.data(), runningVar.data(), (double)p.eps);
+  if (p.relu) reluForward(y, y);  // in place, on the same stream
 }
 
 void CudaBackend::batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean, const Tensor& saveInvStd,

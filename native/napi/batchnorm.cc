@@ -40,6 +40,7 @@ static Napi::Value batchNorm2dForward(const Napi::CallbackInfo& info) {
   p.training = a.boolField(o, "training");
   p.momentum = (float)a.field(o, "momentum", 0.0, 1.0);
   p.eps = epsValue(a, a.field(o, "eps", 0.0, 1.0));
+  p.relu = o.Has("relu") && !o.Get("relu").IsUndefined() ? a.boolField(o, "relu") : false;
   a.dtype(x, "x", DType::f32);
   a.dims(x, "x", 4);
   activation(a, x, y, "y");

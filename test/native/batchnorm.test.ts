@@ -65,6 +65,23 @@ describe.each(testDevices())('batchNorm2d on %s', (device) => {
       expect(Array.from(native.toArray(rv) as Float32Array)).toEqual(Array.from(rv0));
       for (const t of [x, y, gamma, beta, rm, rv, sm, si]) t.dispose();
     });
+
+    it(`fused ReLU (relu: true) writes max(0, BN(x)) in training and eval, same statistics ${JSON.stringify(shape)} ${layout}`, () => {
+      const xv = f32(rand(n, 41 + n, -2, 2));
+      const g = f32(rand(C, 42, 0.5, 1.5)), b = f32(rand(C, 43)), rm0 = f32(rand(C, 44)), rv0 = f32(rand(C, 45, 0.5, 2));
+      for (const training of [true, false]) {
+        const ref = batchNormRef(xv, shape, g, b, rm0, rv0, training, 0.1, 1e-5);
+        const x = native.fromArray(device, shape, xv, 'float32', layout), y = native.empty(device, shape, 'float32', layout);
+        const [gamma, beta, rm, rv] = [g, b, rm0, rv0].map((v) => native.fromArray(device, [C], v));
+        const sm = native.empty(device, [C], 'float32'), si = native.empty(device, [C], 'float32');
+        native.batchNorm2dForward(x, gamma, beta, rm, rv, y, sm, si, { training, momentum: 0.1, eps: 1e-5, relu: true });
+        const got = native.toArray(y) as Float32Array;
+        expectClose(got, ref.y.map((v) => Math.max(0, v)), 1e-5, `y (training ${training})`);
+        expect(got.some((v) => v === 0) && got.some((v) => v > 0)).toBe(true);  // the input straddles 0
+        expectClose(native.toArray(rm) as Float32Array, ref.runningMean, 1e-5, 'runningMean');
+        for (const t of [x, y, gamma, beta, rm, rv, sm, si]) t.dispose();
+      }
+    });
   }
 
   it('reference backward matches central finite differences (x, gamma, beta)', () => {

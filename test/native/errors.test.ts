@@ -101,6 +101,7 @@ const table: [string, () => unknown[], typeof TypeError | typeof RangeError, Reg
   // batch norm
   ['batchNorm2dForward', () => [T.x, T.c17, T.c2, T.c3, T.c4, T.x2, T.c5, T.c6, bn], RangeError, /^batchNorm2dForward: gamma must have shape \[16\], got float32\[17\]/],
   ['batchNorm2dForward', () => [T.x, T.c, T.c2, T.c3, T.c4, T.x2, T.c5, T.c6, { ...bn, eps: 0 }], RangeError, /^batchNorm2dForward: eps must be > 0, got 0/],
+  ['batchNorm2dForward', () => [T.x, T.c, T.c2, T.c3, T.c4, T.x2, T.c5, T.c6, { ...bn, relu: 'yes' }], TypeError, /^batchNorm2dForward: .*relu.*boolean/],
   ['batchNorm2dForward', () => [T.x, T.c, T.c2, T.c3, T.c4, T.x2, T.c5, T.c6, { ...bn, momentum: 1.5 }], RangeError, /^batchNorm2dForward: option momentum must be in \[0, 1\], got 1.5/],
   ['batchNorm2dForward', () => [T.x, T.c, T.c2, T.c3, T.c4, T.x2, T.c5, T.c6, { momentum: 0.1, eps: 1e-5 }], TypeError, /^batchNorm2dForward: option training must be a boolean, got undefined/],
   ['batchNorm2dForward', () => [T.one, T.c, T.c2, T.c3, T.c4, T.one2, T.c5, T.c6, bn], RangeError, /^batchNorm2dForward: training needs more than 1 value per channel, got x float32\[1,16,1,1\]/],
