@@ -70,13 +70,14 @@ describeGpu('cuda ops match the cpu backend', () => {
     parity({ x: randT(d, 36), y: randT(d, 37) }, ['y'], (t) => native.axpby(t.x!, t.y!, 0.7, -1.3));
   });
 
-  it.each([[4, 8, 5, 5], [16, 64, 8, 8], [3, 3, 1, 7]])('batchNorm2d training, eval and backward [%i, %i, %i, %i]', (...s) => {
+  it.each([[4, 8, 5, 5], [16, 64, 8, 8], [3, 3, 1, 7]])('batchNorm2d training, eval (with and without fused ReLU) and backward [%i, %i, %i, %i]', (...s) => {
     const c = s[1];
     const specs = () => ({ x: act(s, 41), gamma: randT([c], 42, 0.5, 1.5), beta: randT([c], 43), rm: randT([c], 44), rv: randT([c], 45, 0.5, 2),
       y: out(s, true), mean: out([c]), invStd: out([c]) });
     for (const training of [true, false])
-      parity(specs(), training ? ['y', 'mean', 'invStd', 'rm', 'rv'] : ['y'], (t) =>
-        native.batchNorm2dForward(t.x!, t.gamma!, t.beta!, t.rm!, t.rv!, t.y!, t.mean!, t.invStd!, { training, momentum: 0.1, eps: 1e-5 }));
+      for (const relu of [false, true])
+        parity(specs(), training ? ['y', 'mean', 'invStd', 'rm', 'rv'] : ['y'], (t) =>
+          native.batchNorm2dForward(t.x!, t.gamma!, t.beta!, t.rm!, t.rv!, t.y!, t.mean!, t.invStd!, { training, momentum: 0.1, eps: 1e-5, relu }));
     parity({ ...specs(), dy: act(s, 46), dx: out(s, true), dgamma: out([c]), dbeta: out([c]) }, ['dx', 'dgamma', 'dbeta'], (t) => {
       native.batchNorm2dForward(t.x!, t.gamma!, t.beta!, t.rm!, t.rv!, t.y!, t.mean!, t.invStd!, { training: true, momentum: 0.1, eps: 1e-5 });
       native.batchNorm2dBackward(t.x!, t.dy!, t.gamma!, t.mean!, t.invStd!, t.dx!, t.dgamma!, t.dbeta!, 1e-5);
