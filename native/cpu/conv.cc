@@ -111,7 +111,8 @@ auto choosePd(bool winograd, Make make) {
 
 struct FwdEntry {
   dnnl::convolution_forward prim;
-  memory::desc wMd, scratchMd;
+  memory::desc wMd;
+  memory scratch;
   ActOperand src, dst;
   memory wPlain, bias;
   std::unordered_map<int, memory> args;
@@ -119,7 +120,8 @@ struct FwdEntry {
 
 struct BwdDataEntry {
   dnnl::convolution_backward_data prim;
-  memory::desc wMd, scratchMd;
+  memory::desc wMd;
+  memory scratch;
   ActOperand diffDst, diffSrc;
   memory wPlain;
   std::unordered_map<int, memory> args;
@@ -127,7 +129,7 @@ struct BwdDataEntry {
 
 struct BwdWeightsEntry {
   dnnl::convolution_backward_weights prim;
-  memory::desc scratchMd;
+  memory scratch;
   ActOperand src, diffDst, diffWeights;
   memory diffBias;
   std::unordered_map<int, memory> args;
@@ -153,7 +155,7 @@ FwdEntry& forwardEntry(const Tensor& x, const Tensor& w, const Tensor* b, const 
   });
   e->prim = dnnl::convolution_forward(pd);
   e->wMd = pd.weights_desc();
-  e->scratchMd = pd.scratchpad_desc();
+  e->scratch = ScratchArena::slot(pd.scratchpad_desc());
   e->src.init(mdOf(x), pd.src_desc());
   e->dst.init(mdOf(y), pd.dst_desc());
   e->bias = memory(bmd, cpu().engine(), DNNL_MEMORY_NONE);
@@ -173,7 +175,7 @@ BwdDataEntry& bwdDataEntry(const Tensor& dy, const Tensor& w, const Tensor& dx, 
   });
   e->prim = dnnl::convolution_backward_data(pd);
   e->wMd = pd.weights_desc();
-  e->scratchMd = pd.scratchpad_desc();
+  e->scratch = ScratchArena::slot(pd.scratchpad_desc());
   e->diffDst.init(mdOf(dy), pd.diff_dst_desc());
   e->diffSrc.init(mdOf(dx), pd.diff_src_desc());
   return *(gBwdData[key] = std::move(e));
@@ -193,7 +195,7 @@ BwdWeightsEntry& bwdWeightsEntry(const Tensor& x, const Tensor& dy, const Tensor
     return dnnl::convolution_backward_weights::primitive_desc(d, ScratchArena::userMode(), cpu().engine(), hint);
   });
   e->prim = dnnl::convolution_backward_weights(pd);
-  e->scratchMd = pd.scratchpad_desc();
+  e->scratch = ScratchArena::slot(pd.scratchpad_desc());
   e->src.init(mdOf(x), pd.src_desc());
   e->diffDst.init(mdOf(dy), pd.diff_dst_desc());
   e->diffWeights.init(mdOf(dw), pd.diff_weights_desc());
@@ -234,7 +236,7 @@ void CpuBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b
       e.bias.set_data_handle(b->data());
       e.args[DNNL_ARG_BIAS] = e.bias;
     }
-    gConvScratch.bind(e.scratchMd, e.args);
+    gConvScratch.bind(e.scratch, e.args);
     e.src.pull();
     e.prim.execute(stream_, e.args);
     e.dst.push();
@@ -249,7 +251,7 @@ void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Ten
     e.args[DNNL_ARG_DIFF_DST] = e.diffDst.bind(dy);
     e.args[DNNL_ARG_WEIGHTS] = weightsAs(w, e.wMd, e.wPlain);
     e.args[DNNL_ARG_DIFF_SRC] = e.diffSrc.bind(dx);
-    gConvScratch.bind(e.scratchMd, e.args);
+    gConvScratch.bind(e.scratch, e.args);
     e.diffDst.pull();
     e.prim.execute(stream_, e.args);
     e.diffSrc.push();
@@ -272,7 +274,7 @@ void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const T
       e.diffBias.set_data_handle(db->data());
       e.args[DNNL_ARG_DIFF_BIAS] = e.diffBias;
     }
-    gConvScratch.bind(e.scratchMd, e.args);
+    gConvScratch.bind(e.scratch, e.args);
     e.src.pull();
     e.diffDst.pull();
     e.prim.execute(stream_, e.args);

@@ -78,11 +78,11 @@ struct FilterGemm {
   ActOperand src, diffDst;  // x and dy in NHWC
   dnnl::memory cols, dyT, dwMat;
   dnnl::matmul gemm;
-  dnnl::memory::desc scratchMd;
+  dnnl::memory scratch;
   std::unordered_map<int, dnnl::memory> args;
   void init(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p);
   void im2col();
-  void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& scratch);
+  void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& arena);
 };
 
 }  // namespace vgg

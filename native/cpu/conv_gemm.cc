@@ -50,7 +50,7 @@ void FilterGemm::init(const Tensor& x, const Tensor& dy, const Tensor& dw, const
   memory::desc a({O, P}, dt::f32, memory::dims{1, O}), b({P, K}, dt::f32, tag::ab), c({O, K}, dt::f32, tag::ab);
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), ScratchArena::userMode(), eng);
   gemm = dnnl::matmul(pd);
-  scratchMd = pd.scratchpad_desc();
+  scratch = ScratchArena::slot(pd.scratchpad_desc());
   dyT = memory(a, eng, DNNL_MEMORY_NONE);
   dwMat = memory(c, eng, DNNL_MEMORY_NONE);
   args = {{DNNL_ARG_SRC, dyT}, {DNNL_ARG_WEIGHTS, cols}, {DNNL_ARG_DST, dwMat}};
@@ -82,7 +82,7 @@ void FilterGemm::im2col() {
       }
 }
 
-void FilterGemm::run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& scratch) {
+void FilterGemm::run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& arena) {
   dnnl::stream& s = cpu().stream();
   src.bind(x);
   diffDst.bind(dy);
@@ -92,7 +92,7 @@ void FilterGemm::run(const Tensor& x, const Tensor& dy, const Tensor& dw, const 
   im2col();
   dyT.set_data_handle(diffDst.prim.get_data_handle());
   dwMat.set_data_handle(dw.data());
-  scratch.bind(scratchMd, args);
+  arena.bind(scratch, args);
   gemm.execute(s, args);
   s.wait();
   if (db) {

@@ -20,7 +20,7 @@ ScratchArena gLinearScratch;  // used under gLinearMutex
 
 struct MatmulEntry {
   dnnl::matmul prim;
-  memory::desc scratchMd;
+  memory scratch;
   memory src, wei, bias, dst;
   std::unordered_map<int, memory> args;
 };
@@ -46,7 +46,7 @@ MatmulEntry& matmulEntry(int64_t kind, int64_t m, int64_t k, int64_t n, const me
   auto d = bias ? dnnl::matmul::desc(a, b, bi, c) : dnnl::matmul::desc(a, b, c);
   dnnl::matmul::primitive_desc pd(d, attr, cpu().engine());
   e->prim = dnnl::matmul(pd);
-  e->scratchMd = pd.scratchpad_desc();
+  e->scratch = ScratchArena::slot(pd.scratchpad_desc());
   dnnl::engine& eng = cpu().engine();
   e->src = memory(a, eng, DNNL_MEMORY_NONE);
   e->wei = memory(b, eng, DNNL_MEMORY_NONE);
@@ -66,7 +66,7 @@ void run(MatmulEntry& e, const void* a, const void* b, const void* bias, void* c
     e.bias.set_data_handle(const_cast<void*>(bias));
     e.args[DNNL_ARG_BIAS] = e.bias;
   }
-  gLinearScratch.bind(e.scratchMd, e.args);
+  gLinearScratch.bind(e.scratch, e.args);
   e.prim.execute(cpu().stream(), e.args);
   cpu().stream().wait();
 }

@@ -20,7 +20,7 @@ struct PoolPrims {
   dnnl::pooling_forward::primitive_desc fwdPd;
   dnnl::pooling_forward fwd;
   dnnl::pooling_backward bwd;  // empty for inference
-  memory::desc fwdScratch, bwdScratch;
+  memory fwdScratch, bwdScratch;
   bool hasBwd = false;
 };
 
@@ -49,12 +49,12 @@ std::shared_ptr<PoolPrims> prims(const char* op, const Tensor& x, const Tensor& 
     dnnl::pooling_forward::desc fd(kind, algorithm::pooling_max, xmd, ymd, strides, kernel, padL, padR);
     pr->fwdPd = dnnl::pooling_forward::primitive_desc(fd, ScratchArena::userMode(), eng);
     pr->fwd = dnnl::pooling_forward(pr->fwdPd);
-    pr->fwdScratch = pr->fwdPd.scratchpad_desc();
+    pr->fwdScratch = ScratchArena::slot(pr->fwdPd.scratchpad_desc());
     if (training) {
       dnnl::pooling_backward::desc bd(algorithm::pooling_max, xmd, ymd, strides, kernel, padL, padR);
       dnnl::pooling_backward::primitive_desc bpd(bd, ScratchArena::userMode(), eng, pr->fwdPd);
       pr->bwd = dnnl::pooling_backward(bpd);
-      pr->bwdScratch = bpd.scratchpad_desc();
+      pr->bwdScratch = ScratchArena::slot(bpd.scratchpad_desc());
       pr->hasBwd = true;
     }
   });

@@ -12,12 +12,16 @@ dnnl::primitive_attr ScratchArena::userMode(dnnl::primitive_attr a) {
   return a;
 }
 
-void ScratchArena::bind(const dnnl::memory::desc& md, std::unordered_map<int, dnnl::memory>& args) {
-  size_t need = md.get_size();
-  if (need == 0) {
+dnnl::memory ScratchArena::slot(const dnnl::memory::desc& md) {
+  return md.get_size() ? dnnl::memory(md, cpu().engine(), DNNL_MEMORY_NONE) : dnnl::memory();
+}
+
+void ScratchArena::bind(dnnl::memory& slot, std::unordered_map<int, dnnl::memory>& args) {
+  if (!slot) {
     args.erase(DNNL_ARG_SCRATCHPAD);
     return;
   }
+  size_t need = slot.get_desc().get_size();
   if (need > bytes_) {
     size_t rounded = (need + 4095) / 4096 * 4096;
     void* p = std::aligned_alloc(4096, rounded);
@@ -26,7 +30,8 @@ void ScratchArena::bind(const dnnl::memory::desc& md, std::unordered_map<int, dn
     buf_ = p;
     bytes_ = rounded;
   }
-  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(md, cpu().engine(), buf_);
+  slot.set_data_handle(buf_);
+  args[DNNL_ARG_SCRATCHPAD] = slot;
 }
 
 }  // namespace vgg

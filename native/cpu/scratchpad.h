@@ -18,8 +18,12 @@ class ScratchArena {
   ~ScratchArena();
   // `a` with scratchpad_mode::user: the primitive then takes its scratchpad as DNNL_ARG_SCRATCHPAD.
   static dnnl::primitive_attr userMode(dnnl::primitive_attr a = dnnl::primitive_attr());
-  // Points args[DNNL_ARG_SCRATCHPAD] at a buffer of md's size (grown when needed, never shrunk).
-  void bind(const dnnl::memory::desc& md, std::unordered_map<int, dnnl::memory>& args);
+  // The scratchpad operand of a primitive whose pd asks for `md`, made once with the primitive (no data
+  // yet); an empty memory when the primitive needs none.
+  static dnnl::memory slot(const dnnl::memory::desc& md);
+  // Points `slot` at the arena (grown when needed, never shrunk) and puts it in args: nothing is
+  // allocated per call once the arena is as large as the largest scratchpad.
+  void bind(dnnl::memory& slot, std::unordered_map<int, dnnl::memory>& args);
 
  private:
   void* buf_ = nullptr;
