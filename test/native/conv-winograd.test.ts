@@ -123,7 +123,7 @@ describe('cached primitives on other threads', () => {
         w.once('message', resolve); w.once('error', reject);
       });
       const b = ${JSON.stringify(backend)};
-      const here = async () => { const f = new Function('return (async () => {' + body(b).replace('await import', 'await import') + '; return out; })()'); return f(); };
+      const here = () => new Function('return (async () => {' + body(b) + '; return out; })()')();
       const r = [await here(), await inWorker(b), await inWorker(b), await here()];
       console.log(JSON.stringify(r));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
