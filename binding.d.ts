@@ -8,6 +8,12 @@
 // - Shapes are logical NCHW / row-major whatever the physical layout. `layout` is a storage detail:
 //   'plain' is dense row-major; 'nChw8c' / 'nChw16c' are oneDNN's channel-blocked layouts (CPU, 4-D,
 //   float32; 16 with AVX-512, 8 with AVX2), in which the CPU backend keeps activations between layers; 'nhwc' is for tensor cores on CUDA.
+// - Dtypes: float32 everywhere by default. For bf16 mixed precision, the activation ops also take
+//   bfloat16: convolution, linear, max pooling, ReLU, dropout and batch normalization, with every
+//   activation/weight operand of one call in the same dtype. Biases, BatchNorm's per-channel tensors,
+//   losses, metrics and optimizer updates stay float32; a weight gradient (dw) may be float32 while
+//   the activations are bfloat16 (fp32 master gradients, accumulated in fp32). bf16 activations are
+//   kept in 'nhwc' on both backends (oneDNN's AMX/AVX512-BF16 kernels, cuDNN's tensor cores).
 // - Bad arguments throw TypeError / RangeError naming the op and the shapes received; failures inside
 //   a backend (oneDNN, CUDA, cuDNN, cuBLAS status) throw Error with `op` and, where known, `call`.
 
@@ -105,12 +111,12 @@ export interface Binding {
   /** Writes from a host array into an existing tensor (plain order in the array). */
   write(dst: NativeTensor, data: Float32Array | Uint8Array | Int32Array | Uint16Array): void;
   fill(t: NativeTensor, value: number): void;
-  /** Layout the backend prefers for activations of this shape. */
-  preferredLayout(device: Device, shape: readonly number[]): Layout;
+  /** Layout the backend keeps activations of this shape and dtype in (default float32). */
+  preferredLayout(device: Device, shape: readonly number[], dtype?: DType): Layout;
   /** Bytes live on a device (tensors not yet freed), for leak tests. */
   liveBytes(device: Device): number;
 
-  // ----- convolution (NCHW x, OIHW w) -----
+  // ----- convolution (NCHW x, OIHW w; x, w, y, dy, dx one dtype, float32 or bfloat16; dw float32 or that) -----
   conv2dForward(x: NativeTensor, w: NativeTensor, b: NativeTensor | null, y: NativeTensor, p: ConvParams, fuseRelu: boolean): void;
   conv2dBackwardData(dy: NativeTensor, w: NativeTensor, dx: NativeTensor, p: ConvParams): void;
   /** Writes dw (and db when given); does not accumulate. */
@@ -122,7 +128,7 @@ export interface Binding {
   maxPool2dForward(x: NativeTensor, y: NativeTensor, workspace: NativeTensor | null, p: PoolParams): void;
   maxPool2dBackward(dy: NativeTensor, x: NativeTensor, y: NativeTensor, workspace: NativeTensor, dx: NativeTensor, p: PoolParams): void;
 
-  // ----- linear: y[N,M] = x[N,K] w[M,K]^T + b[M] -----
+  // ----- linear: y[N,M] = x[N,K] w[M,K]^T + b[M] (dtypes as for convolution) -----
   linearForward(x: NativeTensor, w: NativeTensor, b: NativeTensor | null, y: NativeTensor, fuseRelu: boolean): void;
   /** dx may be null (first layer); dw and db are overwritten. */
   linearBackward(x: NativeTensor, w: NativeTensor, dy: NativeTensor, dx: NativeTensor | null, dw: NativeTensor, db: NativeTensor | null): void;
@@ -144,7 +150,7 @@ export interface Binding {
    */
   cast(src: NativeTensor, dst: NativeTensor): void;
 
-  // ----- batch normalization (per channel of NCHW) -----
+  // ----- batch normalization (per channel of NCHW; x, y, dy, dx float32 or bfloat16, the rest float32) -----
   /** Eval mode (training false) reads the running statistics and leaves them and saveMean/saveInvStd untouched. */
   batchNorm2dForward(x: NativeTensor, gamma: NativeTensor, beta: NativeTensor, runningMean: NativeTensor, runningVar: NativeTensor,
     y: NativeTensor, saveMean: NativeTensor, saveInvStd: NativeTensor, p: BatchNormParams): void;

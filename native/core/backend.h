@@ -74,7 +74,8 @@ class Backend {
   virtual void* allocate(size_t bytes) = 0;
   virtual void release(void* ptr, size_t bytes) = 0;
   virtual size_t liveBytes() const = 0;
-  virtual Layout preferredLayout(const std::vector<int64_t>& shape) const = 0;
+  // The layout activations of this shape and dtype are kept in between layers.
+  virtual Layout preferredLayout(const std::vector<int64_t>& shape, DType dtype) const = 0;
   // host <-> device, host data in plain order
   virtual void upload(const Tensor& dst, const void* host) = 0;
   virtual void download(const Tensor& src, void* host) = 0;

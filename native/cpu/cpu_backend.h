@@ -18,7 +18,7 @@ class CpuBackend final : public Backend {
   void* allocate(size_t bytes) override;
   void release(void* ptr, size_t bytes) override;
   size_t liveBytes() const override { return live_.load(); }
-  Layout preferredLayout(const std::vector<int64_t>& shape) const override;
+  Layout preferredLayout(const std::vector<int64_t>& shape, DType dtype) const override;
   void upload(const Tensor& dst, const void* host) override;
   void download(const Tensor& src, void* host) override;
   void copy(const Tensor& src, const Tensor& dst) override;

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <cstdlib>
 #include <cstring>
+#include "core/elementwise.h"
 #include "cpu/conv_cache.h"
 
 namespace vgg {
@@ -66,10 +67,12 @@ void CpuBackend::release(void* ptr, size_t bytes) {
   live_ -= bytes;
 }
 
-Layout CpuBackend::preferredLayout(const std::vector<int64_t>& shape) const {
-  // The channel-blocked layout that oneDNN's convolutions read and write natively on this ISA:
-  // 16 channels per block with AVX-512, 8 with AVX2.
+Layout CpuBackend::preferredLayout(const std::vector<int64_t>& shape, DType dtype) const {
+  // fp32: the channel-blocked layout that oneDNN's convolutions read and write natively on this ISA,
+  // 16 channels per block with AVX-512, 8 with AVX2. bf16: NHWC, the layout of oneDNN's AMX and
+  // AVX512-BF16 convolution kernels in all three directions.
   if (shape.size() != 4) return Layout::plain;
+  if (dtype == DType::bf16) return Layout::nhwc;
   static const bool avx512 = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core &&
                              dnnl::get_effective_cpu_isa() != dnnl::cpu_isa::avx2_vnni;
   if (avx512 && shape[1] % 16 == 0) return Layout::nChw16c;
@@ -168,6 +171,13 @@ void CpuBackend::fill(const Tensor& t, float value) {
       break;
     }
     case DType::u8: std::memset(t.data(), (int)(uint8_t)value, (size_t)n); break;
+    case DType::bf16: {
+      const uint16_t v = floatToBf16(value);
+      uint16_t* p = t.as<uint16_t>();
+#pragma omp parallel for if (n > 65536)
+      for (int64_t i = 0; i < n; i++) p[i] = v;
+      break;
+    }
     default: throw RangeErr(std::string("fill: not supported for ") + dtypeName(t.dtype) + " on the cpu");
   }
 }

@@ -149,6 +149,20 @@ void Args::dtype(const Tensor& t, const char* name, DType want) {
   if (t.dtype != want) typeError(fmt("%s must be %s, got %s", name, dtypeName(want), t.describe().c_str()));
 }
 
+void Args::floating(const Tensor& t, const char* name) {
+  if (t.dtype != DType::f32 && t.dtype != DType::bf16) typeError(fmt("%s must be float32 or bfloat16, got %s", name, t.describe().c_str()));
+}
+
+void Args::sameDType(const Tensor& a, const char* an, const Tensor& b, const char* bn) {
+  if (a.dtype != b.dtype)
+    typeError(fmt("%s must have the dtype of %s (%s), got %s", bn, an, a.describe().c_str(), b.describe().c_str()));
+}
+
+void Args::gradDType(const Tensor& g, const char* gn, const Tensor& act, const char* an) {
+  if (g.dtype != DType::f32 && g.dtype != act.dtype)
+    typeError(fmt("%s must be float32 or the dtype of %s (%s), got %s", gn, an, dtypeName(act.dtype), g.describe().c_str()));
+}
+
 void Args::dims(const Tensor& t, const char* name, int want) {
   if (t.dim() != want) rangeError(fmt("%s must have %d dimensions, got %s", name, want, t.describe().c_str()));
 }

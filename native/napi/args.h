@@ -42,6 +42,12 @@ class Args {
 
   // checks on tensors
   void dtype(const Tensor& t, const char* name, DType want);
+  // An activation dtype: float32 or bfloat16 (bf16 mixed precision).
+  void floating(const Tensor& t, const char* name);
+  // b has a's dtype.
+  void sameDType(const Tensor& a, const char* an, const Tensor& b, const char* bn);
+  // A weight gradient: float32 (fp32 master gradients) or the activations' dtype.
+  void gradDType(const Tensor& g, const char* gn, const Tensor& act, const char* an);
   void dims(const Tensor& t, const char* name, int want);
   void shapeIs(const Tensor& t, const char* name, const std::vector<int64_t>& want);
   void plain(const Tensor& t, const char* name);

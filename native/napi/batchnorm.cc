@@ -1,5 +1,5 @@
-// Argument checks of batchNorm2dForward/Backward (see binding.d.ts): x/y/dy/dx are NCHW float32 sharing
-// one layout (plain or channel-blocked); per-channel tensors are plain float32 [C].
+// Argument checks of batchNorm2dForward/Backward (see binding.d.ts): x/y/dy/dx are NCHW float32 or
+// bfloat16 sharing one dtype and layout; per-channel tensors are plain float32 [C].
 #include <cmath>
 #include "core/backend.h"
 #include "napi/args.h"
@@ -14,7 +14,7 @@ static void channelVector(Args& a, const Tensor& x, const Tensor& t, const char*
 }
 
 static void activation(Args& a, const Tensor& x, const Tensor& t, const char* name) {
-  a.dtype(t, name, DType::f32);
+  a.sameDType(x, "x", t, name);
   a.sameDevice({&x, &t});
   a.sameShape(x, "x", t, name);
   a.sameLayout(x, "x", t, name);
@@ -41,7 +41,7 @@ static Napi::Value batchNorm2dForward(const Napi::CallbackInfo& info) {
   p.momentum = (float)a.field(o, "momentum", 0.0, 1.0);
   p.eps = epsValue(a, a.field(o, "eps", 0.0, 1.0));
   p.relu = o.Has("relu") && !o.Get("relu").IsUndefined() ? a.boolField(o, "relu") : false;
-  a.dtype(x, "x", DType::f32);
+  a.floating(x, "x");
   a.dims(x, "x", 4);
   activation(a, x, y, "y");
   channelVector(a, x, gamma, "gamma");
@@ -71,7 +71,7 @@ static Napi::Value batchNorm2dBackward(const Napi::CallbackInfo& info) {
   Tensor& dgamma = a.tensor(6, "dgamma");
   Tensor& dbeta = a.tensor(7, "dbeta");
   float eps = epsValue(a, a.number(8, "eps"));
-  a.dtype(x, "x", DType::f32);
+  a.floating(x, "x");
   a.dims(x, "x", 4);
   activation(a, x, dy, "dy");
   activation(a, x, dx, "dx");

@@ -1,5 +1,6 @@
 // Argument checks of the convolution ops: every shape is derived from the others and checked exactly,
-// so a backend only ever sees consistent NCHW / OIHW shapes.
+// so a backend only ever sees consistent NCHW / OIHW shapes. Activations and weights share one dtype
+// (float32, or bfloat16 for mixed precision); dw is float32 or that dtype; biases are float32.
 #include "core/backend.h"
 #include "napi/args.h"
 
@@ -17,9 +18,9 @@ static ConvParams convParams(Args& a, size_t i) {
   return p;
 }
 
-// A float32 4-D tensor whose dimensions are all >= 1 (layout free unless plainOnly).
+// A float32 or bfloat16 4-D tensor whose dimensions are all >= 1 (layout free unless plainOnly).
 static void act4(Args& a, const Tensor& t, const char* name, bool plainOnly) {
-  a.dtype(t, name, DType::f32);
+  a.floating(t, name);
   a.dims(t, name, 4);
   for (int64_t d : t.shape)
     if (d < 1) a.rangeError(fmt("%s must have no empty dimension, got %s", name, t.describe().c_str()));
@@ -56,6 +57,8 @@ static Napi::Value conv2dForward(const Napi::CallbackInfo& info) {
   a.shapeIs(w, "w", {w.shape[0], x.shape[1], w.shape[2], w.shape[3]});
   bias(a, b, "b", w.shape[0]);
   act4(a, y, "y", false);
+  a.sameDType(x, "x", w, "w");
+  a.sameDType(x, "x", y, "y");
   a.shapeIs(y, "y", outShape(a, x.shape, w.shape, p, "x"));
   a.sameDevice({&x, &w, b, &y});
   a.noAlias(y, "y", x, "x");
@@ -77,6 +80,8 @@ static Napi::Value conv2dBackwardData(const Napi::CallbackInfo& info) {
   act4(a, w, "w", true);
   a.shapeIs(w, "w", {w.shape[0], dx.shape[1], w.shape[2], w.shape[3]});
   act4(a, dy, "dy", false);
+  a.sameDType(dy, "dy", w, "w");
+  a.sameDType(dy, "dy", dx, "dx");
   a.shapeIs(dy, "dy", outShape(a, dx.shape, w.shape, p, "dx"));
   a.sameDevice({&dy, &w, &dx});
   a.noAlias(dx, "dx", dy, "dy");
@@ -99,6 +104,8 @@ static Napi::Value conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   a.shapeIs(dw, "dw", {dw.shape[0], x.shape[1], dw.shape[2], dw.shape[3]});
   bias(a, db, "db", dw.shape[0]);
   act4(a, dy, "dy", false);
+  a.sameDType(x, "x", dy, "dy");
+  a.gradDType(dw, "dw", x, "x");
   a.shapeIs(dy, "dy", outShape(a, x.shape, dw.shape, p, "x"));
   a.sameDevice({&x, &dy, &dw, db});
   a.noAlias(dw, "dw", x, "x");

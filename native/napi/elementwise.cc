@@ -5,8 +5,10 @@
 
 namespace vgg {
 
+// t matches ref (float32 or bfloat16) in dtype, device, shape and layout.
 static void floatLike(Args& a, const Tensor& ref, const char* rn, const Tensor& t, const char* tn) {
-  a.dtype(t, tn, DType::f32);
+  a.floating(ref, rn);
+  a.sameDType(ref, rn, t, tn);
   a.sameDevice({&ref, &t});
   a.sameShape(ref, rn, t, tn);
   a.sameLayout(ref, rn, t, tn);
@@ -32,7 +34,6 @@ static Napi::Value reluForward(const Napi::CallbackInfo& info) {
   Args a(info, "reluForward", 2, 2);
   Tensor& x = a.tensor(0, "x");
   Tensor& y = a.tensor(1, "y");
-  a.dtype(x, "x", DType::f32);
   floatLike(a, x, "x", y, "y");
   if (x.numel()) backendFor(x.device).reluForward(x, y);
   y.touch();
@@ -44,7 +45,6 @@ static Napi::Value reluBackward(const Napi::CallbackInfo& info) {
   Tensor& y = a.tensor(0, "y");
   Tensor& dy = a.tensor(1, "dy");
   Tensor& dx = a.tensor(2, "dx");
-  a.dtype(y, "y", DType::f32);
   floatLike(a, y, "y", dy, "dy");
   floatLike(a, y, "y", dx, "dx");
   if (y.numel()) backendFor(y.device).reluBackward(y, dy, dx);
@@ -59,7 +59,6 @@ static Napi::Value dropoutForward(const Napi::CallbackInfo& info) {
   Tensor& y = a.tensor(2, "y");
   float p = dropProb(a, 3);
   uint64_t seed = (uint64_t)seedArg(a, 4);
-  a.dtype(x, "x", DType::f32);
   floatLike(a, x, "x", y, "y");
   checkMask(a, x, mask);
   if (x.numel()) backendFor(x.device).dropoutForward(x, mask, y, p, seed);
@@ -74,7 +73,6 @@ static Napi::Value dropoutBackward(const Napi::CallbackInfo& info) {
   Tensor& mask = a.tensor(1, "mask");
   Tensor& dx = a.tensor(2, "dx");
   float p = dropProb(a, 3);
-  a.dtype(dy, "dy", DType::f32);
   floatLike(a, dy, "dy", dx, "dx");
   checkMask(a, dy, mask);
   if (dy.numel()) backendFor(dy.device).dropoutBackward(dy, mask, dx, p);

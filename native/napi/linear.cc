@@ -1,12 +1,14 @@
 // Argument checks of the linear ops: y[N,M] = x[N,K] w[M,K]^T + b[M]. 2-D plain tensors only (the
-// caller flattens 4-D activations with reshape).
+// caller flattens 4-D activations with reshape). x, w, y, dy, dx share one dtype (float32 or bfloat16);
+// dw is float32 or that dtype; biases are float32.
 #include "core/backend.h"
 #include "napi/args.h"
 
 namespace vgg {
 
+// A 2-D plain float32 or bfloat16 matrix.
 static void mat(Args& a, const Tensor& t, const char* name) {
-  a.dtype(t, name, DType::f32);
+  a.floating(t, name);
   a.dims(t, name, 2);
   if (t.shape[0] < 1 || t.shape[1] < 1) a.rangeError(fmt("%s must have no empty dimension, got %s", name, t.describe().c_str()));
   a.plain(t, name);
@@ -28,10 +30,12 @@ static Napi::Value linearForward(const Napi::CallbackInfo& info) {
   bool relu = a.boolean(4, "fuseRelu");
   mat(a, x, "x");
   mat(a, w, "w");
+  a.sameDType(x, "x", w, "w");
   int64_t N = x.shape[0], K = x.shape[1], M = w.shape[0];
   a.shapeIs(w, "w", {M, K});
   vec(a, b, "b", M);
   mat(a, y, "y");
+  a.sameDType(x, "x", y, "y");
   a.shapeIs(y, "y", {N, M});
   a.sameDevice({&x, &w, b, &y});
   a.noAlias(y, "y", x, "x");
@@ -55,13 +59,17 @@ static Napi::Value linearBackward(const Napi::CallbackInfo& info) {
   mat(a, w, "w");
   int64_t N = x.shape[0], K = x.shape[1], M = w.shape[0];
   a.shapeIs(w, "w", {M, K});
+  a.sameDType(x, "x", w, "w");
   mat(a, dy, "dy");
+  a.sameDType(x, "x", dy, "dy");
   a.shapeIs(dy, "dy", {N, M});
   if (dx) {
     mat(a, *dx, "dx");
+    a.sameDType(x, "x", *dx, "dx");
     a.shapeIs(*dx, "dx", {N, K});
   }
   mat(a, dw, "dw");
+  a.gradDType(dw, "dw", x, "x");
   a.shapeIs(dw, "dw", {M, K});
   vec(a, db, "db", M);
   a.sameDevice({&x, &w, &dy, dx, &dw, db});

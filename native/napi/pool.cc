@@ -22,8 +22,8 @@ static PoolParams poolParams(Args& a, size_t i) {
 
 // Checks x and y (and their gradients) and returns x's backend.
 static Backend& checkPool(Args& a, const Tensor& x, const Tensor& y, const PoolParams& p) {
-  a.dtype(x, "x", DType::f32);
-  a.dtype(y, "y", DType::f32);
+  a.floating(x, "x");
+  a.sameDType(x, "x", y, "y");
   a.dims(x, "x", 4);
   a.sameDevice({&x, &y});
   a.sameLayout(x, "x", y, "y");
@@ -78,8 +78,8 @@ static Napi::Value maxPool2dBackward(const Napi::CallbackInfo& info) {
   Tensor& dx = a.tensor(4, "dx");
   PoolParams p = poolParams(a, 5);
   Backend& be = checkPool(a, x, y, p);
-  a.dtype(dy, "dy", DType::f32);
-  a.dtype(dx, "dx", DType::f32);
+  a.sameDType(x, "x", dy, "dy");
+  a.sameDType(x, "x", dx, "dx");
   a.sameDevice({&x, &dy, &dx});
   a.shapeIs(dy, "dy", y.shape);
   a.shapeIs(dx, "dx", x.shape);

@@ -169,10 +169,11 @@ static Napi::Value fill(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value preferredLayout(const Napi::CallbackInfo& info) {
-  Args a(info, "preferredLayout", 2, 2);
+  Args a(info, "preferredLayout", 2, 3);
   Device d = deviceArg(a, 0);
   std::vector<int64_t> shape = a.shape(1, "shape");
-  return Napi::String::New(info.Env(), layoutName(backendFor(d).preferredLayout(shape)));
+  DType dtype = a.count() > 2 && !info[2].IsUndefined() ? dtypeArg(a, 2) : DType::f32;
+  return Napi::String::New(info.Env(), layoutName(backendFor(d).preferredLayout(shape, dtype)));
 }
 
 static Napi::Value liveBytes(const Napi::CallbackInfo& info) {
