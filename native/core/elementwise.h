@@ -33,4 +33,11 @@ VGG_HD float bf16ToFloat(uint16_t h) {
   return x;
 }
 
+// Element access for loops written once for float32 and bfloat16 storage (bf16 held as its bits):
+// math in fp32, loads widen exactly, stores round to nearest even.
+VGG_HD float loadFloat(float x) { return x; }
+VGG_HD float loadFloat(uint16_t h) { return bf16ToFloat(h); }
+VGG_HD void storeFloat(float* p, float v) { *p = v; }
+VGG_HD void storeFloat(uint16_t* p, float v) { *p = floatToBf16(v); }
+
 }  // namespace vgg

@@ -8,6 +8,9 @@
 // into a plain 3-channel input), it is recreated with free activation layouts and reached through
 // cached scratch buffers.
 //
+// bf16 (mixed precision): activations and weights bf16 in NHWC, fp32 bias and weight gradient; oneDNN
+// runs its AMX kernels where the CPU has AMX (avx512_core_amx), else AVX512-BF16 or an AVX-512 emulation.
+//
 // Algorithm: oneDNN's Winograd F(4x4, 3x3) kernel (jit_wino_4x3) does 3x3 stride-1 convolutions with
 // about a quarter of the multiplications. Measured here (bench/RESULTS.md, VGG16 batch 32, 1 thread)
 // it is 1.3-2x faster than the direct kernel on maps of 8x8 and larger in all three directions and on
@@ -47,6 +50,7 @@ CacheKey keyOf(Kind k, const Tensor& a, const Tensor& w, const Tensor& c, const 
   v[14] = (int64_t)c.layout;
   v[15] = p.strideH, v[16] = p.strideW, v[17] = p.padH, v[18] = p.padW;
   v[19] = bias, v[20] = relu;
+  v[21] = (int64_t)a.dtype, v[22] = (int64_t)w.dtype;
   return key;
 }
 
@@ -59,6 +63,8 @@ ConvAlgo convAlgoMode() {
 constexpr int64_t kWinogradMinMap = 64, kWinogradMinMapWeights = 16;
 
 bool tryWinograd(Kind k, const Tensor& y, const Tensor& w, const ConvParams& p) {
+  // oneDNN's Winograd kernel is fp32 only; bf16 runs the direct AMX / AVX512-BF16 kernels.
+  if (y.dtype != DType::f32) return false;
   if (w.shape[2] != 3 || w.shape[3] != 3 || p.strideH != 1 || p.strideW != 1) return false;
   switch (convAlgoMode()) {
     case ConvAlgo::direct: return false;
@@ -68,9 +74,12 @@ bool tryWinograd(Kind k, const Tensor& y, const Tensor& w, const ConvParams& p) 
 }
 
 memory::desc anyOf(const Tensor& t) {
-  return memory::desc(memory::dims(t.shape.begin(), t.shape.end()), dt::f32, tag::any);
+  return memory::desc(memory::dims(t.shape.begin(), t.shape.end()), mdOf(t).data_type(), tag::any);
 }
 memory::desc anyOf(const Tensor& t, bool any) { return any ? anyOf(t) : mdOf(t); }
+// t's shape in any layout with another data type (the bf16 weights a forward hint needs when the
+// weight gradient is fp32).
+memory::desc anyAs(const Tensor& t, dt type) { return memory::desc(memory::dims(t.shape.begin(), t.shape.end()), type, tag::any); }
 memory::dims strides(const ConvParams& p) { return {p.strideH, p.strideW}; }
 memory::dims pads(const ConvParams& p) { return {p.padH, p.padW}; }
 
@@ -189,7 +198,7 @@ BwdWeightsEntry& bwdWeightsEntry(const Tensor& x, const Tensor& dy, const Tensor
   memory::desc bmd = biasMd(dw.shape[0]);
   auto pd = choosePd(tryWinograd(kBwdWeights, dy, dw, p), [&](bool any, dnnl::algorithm alg) {
     memory::desc xmd = anyOf(x, any), ymd = anyOf(dy, any);
-    auto hint = forwardPd(xmd, anyOf(dw), bias ? &bmd : nullptr, ymd, p, false, alg);
+    auto hint = forwardPd(xmd, anyAs(dw, xmd.data_type()), bias ? &bmd : nullptr, ymd, p, false, alg);
     using D = dnnl::convolution_backward_weights::desc;
     D d = bias ? D(alg, xmd, anyOf(dw), bmd, ymd, strides(p), pads(p), pads(p)) : D(alg, xmd, anyOf(dw), ymd, strides(p), pads(p), pads(p));
     return dnnl::convolution_backward_weights::primitive_desc(d, ScratchArena::userMode(), cpu().engine(), hint);
@@ -261,7 +270,7 @@ void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Ten
 
 void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) {
   std::lock_guard<std::mutex> lock(gConvMutex);
-  if (useFilterGemm(x, dy)) {
+  if (x.dtype == DType::f32 && useFilterGemm(x, dy)) {
     dnnlCall("conv2dBackwardFilter", "im2col matmul", [&] { filterGemmEntry(x, dy, dw, p).run(x, dy, dw, db, gConvScratch); });
     return;
   }

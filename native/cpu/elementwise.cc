@@ -1,4 +1,4 @@
-// ReLU, inverted dropout, axpby and the float32 <-> bfloat16 cast: OpenMP loops over the physical buffer (the napi layer has checked
+// ReLU, inverted dropout (float32 or bfloat16), axpby and the float32 <-> bfloat16 cast: OpenMP loops over the physical buffer (the napi layer has checked
 // that the tensors share a layout, so element i of one is element i of the others; padding lanes of
 // blocked layouts are computed too, harmlessly).
 #include <algorithm>
@@ -10,21 +10,34 @@ namespace vgg {
 
 static const int64_t kParallelMin = 32768;
 
+// Calls f with T = float or uint16_t (bfloat16 bits) for t's dtype (float32 or bfloat16, checked by napi).
+template <class F>
+static void byDType(const Tensor& t, F&& f) {
+  if (t.dtype == DType::bf16) f(uint16_t{});
+  else f(float{});
+}
+
 void CpuBackend::reluForward(const Tensor& x, const Tensor& y) {
   int64_t n = physicalNumel(x.shape, x.layout);
-  const float* xp = x.as<float>();
-  float* yp = y.as<float>();
+  byDType(x, [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.as<T>();
+    T* yp = y.as<T>();
 #pragma omp parallel for simd if (n > kParallelMin)
-  for (int64_t i = 0; i < n; i++) yp[i] = reluValue(xp[i]);
+    for (int64_t i = 0; i < n; i++) storeFloat(yp + i, reluValue(loadFloat(xp[i])));
+  });
 }
 
 void CpuBackend::reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) {
   int64_t n = physicalNumel(y.shape, y.layout);
-  const float* yp = y.as<float>();
-  const float* dyp = dy.as<float>();
-  float* dxp = dx.as<float>();
+  byDType(y, [&](auto tag) {
+    using T = decltype(tag);
+    const T* yp = y.as<T>();
+    const T* dyp = dy.as<T>();
+    T* dxp = dx.as<T>();
 #pragma omp parallel for simd if (n > kParallelMin)
-  for (int64_t i = 0; i < n; i++) dxp[i] = reluGrad(yp[i], dyp[i]);
+    for (int64_t i = 0; i < n; i++) storeFloat(dxp + i, reluGrad(loadFloat(yp[i]), loadFloat(dyp[i])));
+  });
 }
 
 // Dropout's mask is in logical (plain NCHW) order whatever x's layout, and the RNG counter is the
@@ -33,6 +46,14 @@ void CpuBackend::reluBackward(const Tensor& y, const Tensor& dy, const Tensor& d
 template <class F>
 static void forLogical(const Tensor& x, F&& f) {
   const int blk = layoutBlock(x.layout);
+  if (x.layout == Layout::nhwc) {
+    const int64_t N = x.shape[0], C = x.shape[1], HW = x.shape[2] * x.shape[3];
+#pragma omp parallel for collapse(2) if (x.numel() > kParallelMin)
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t hw = 0; hw < HW; hw++)
+        for (int64_t c = 0; c < C; c++) f((n * HW + hw) * C + c, (n * C + c) * HW + hw);
+    return;
+  }
   if (blk == 1) {
     const int64_t n = x.numel();
 #pragma omp parallel for if (n > kParallelMin)
@@ -51,23 +72,29 @@ static void forLogical(const Tensor& x, F&& f) {
 }
 
 void CpuBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) {
-  const float* xp = x.as<float>();
   uint8_t* mp = mask.as<uint8_t>();
-  float* yp = y.as<float>();
   const float scale = dropoutScale(p);
-  forLogical(x, [&](int64_t phys, int64_t i) {
-    uint8_t k = dropoutKeep(seed, (uint64_t)i, p);
-    mp[i] = k;
-    yp[phys] = k ? xp[phys] * scale : 0.0f;
+  byDType(x, [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.as<T>();
+    T* yp = y.as<T>();
+    forLogical(x, [&](int64_t phys, int64_t i) {
+      uint8_t k = dropoutKeep(seed, (uint64_t)i, p);
+      mp[i] = k;
+      storeFloat(yp + phys, k ? loadFloat(xp[phys]) * scale : 0.0f);
+    });
   });
 }
 
 void CpuBackend::dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) {
-  const float* dyp = dy.as<float>();
   const uint8_t* mp = mask.as<uint8_t>();
-  float* dxp = dx.as<float>();
   const float scale = dropoutScale(p);
-  forLogical(dy, [&](int64_t phys, int64_t i) { dxp[phys] = mp[i] ? dyp[phys] * scale : 0.0f; });
+  byDType(dy, [&](auto tag) {
+    using T = decltype(tag);
+    const T* dyp = dy.as<T>();
+    T* dxp = dx.as<T>();
+    forLogical(dy, [&](int64_t phys, int64_t i) { storeFloat(dxp + phys, mp[i] ? loadFloat(dyp[phys]) * scale : 0.0f); });
+  });
 }
 
 void CpuBackend::axpby(const Tensor& x, const Tensor& y, float alpha, float beta) {

@@ -3,8 +3,10 @@
 //   backward     dx[N,K] = dy[N,M] * w[M,K]
 //                dw[M,K] = dy^T[M,N] * x[N,K]       (dy read through transposed strides)
 //                db[M]   = column sums of dy         (a plain loop)
+// bf16: A and B bf16 (AMX / AVX512-BF16 GEMM), C bf16 for y and dx, fp32 for dw; bias and db fp32.
 #include <mutex>
 #include <unordered_map>
+#include "core/elementwise.h"
 #include "cpu/conv_cache.h"
 
 namespace vgg {
@@ -27,16 +29,18 @@ struct MatmulEntry {
 std::unordered_map<CacheKey, std::unique_ptr<MatmulEntry>, CacheKeyHash> gMatmuls;
 
 // C[m,n] = A[m,k] B[k,n] (+ bias[n]) with A and B given by their strides; C is dense row-major.
+// `in` is the type of A and B, `out` the type of C.
 MatmulEntry& matmulEntry(int64_t kind, int64_t m, int64_t k, int64_t n, const memory::dims& aStrides, const memory::dims& bStrides,
-                         bool bias, bool relu) {
+                         bool bias, bool relu, dt in, dt out) {
   CacheKey key;
   int64_t* v = key.v;
   v[0] = kind, v[1] = m, v[2] = k, v[3] = n, v[4] = bias, v[5] = relu;
   v[6] = aStrides[0], v[7] = aStrides[1], v[8] = bStrides[0], v[9] = bStrides[1];
+  v[10] = (int64_t)in, v[11] = (int64_t)out;
   auto it = gMatmuls.find(key);
   if (it != gMatmuls.end()) return *it->second;
   auto e = std::make_unique<MatmulEntry>();
-  memory::desc a({m, k}, dt::f32, aStrides), b({k, n}, dt::f32, bStrides), c({m, n}, dt::f32, tag::ab), bi({1, n}, dt::f32, tag::ab);
+  memory::desc a({m, k}, in, aStrides), b({k, n}, in, bStrides), c({m, n}, out, tag::ab), bi({1, n}, dt::f32, tag::ab);
   dnnl::primitive_attr attr = ScratchArena::userMode();
   if (relu) {
     dnnl::post_ops po;
@@ -71,13 +75,25 @@ void run(MatmulEntry& e, const void* a, const void* b, const void* bias, void* c
   cpu().stream().wait();
 }
 
+dt typeOf(const Tensor& t) { return t.dtype == DType::bf16 ? dt::bf16 : dt::f32; }
+
+template <class T>
+void columnSums(const T* g, int64_t N, int64_t M, float* out) {
+#pragma omp parallel for if (N * M > 65536)
+  for (int64_t m = 0; m < M; m++) {
+    float s = 0;
+    for (int64_t n = 0; n < N; n++) s += loadFloat(g[n * M + m]);
+    out[m] = s;
+  }
+}
+
 }  // namespace
 
 void CpuBackend::linearForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool fuseRelu) {
   std::lock_guard<std::mutex> lock(gLinearMutex);
   int64_t N = x.shape[0], K = x.shape[1], M = w.shape[0];
   dnnlCall("linearForward", "matmul", [&] {
-    MatmulEntry& e = matmulEntry(1, N, K, M, {K, 1}, {1, K}, b != nullptr, fuseRelu);
+    MatmulEntry& e = matmulEntry(1, N, K, M, {K, 1}, {1, K}, b != nullptr, fuseRelu, typeOf(x), typeOf(y));
     run(e, x.data(), w.data(), b ? b->data() : nullptr, y.data());
   });
 }
@@ -86,18 +102,13 @@ void CpuBackend::linearBackward(const Tensor& x, const Tensor& w, const Tensor& 
   std::lock_guard<std::mutex> lock(gLinearMutex);
   int64_t N = x.shape[0], K = x.shape[1], M = w.shape[0];
   dnnlCall("linearBackward", "matmul", [&] {
-    if (dx) run(matmulEntry(2, N, M, K, {M, 1}, {K, 1}, false, false), dy.data(), w.data(), nullptr, dx->data());
-    run(matmulEntry(3, M, N, K, {1, M}, {K, 1}, false, false), dy.data(), x.data(), nullptr, dw.data());
+    const dt in = typeOf(x);
+    if (dx) run(matmulEntry(2, N, M, K, {M, 1}, {K, 1}, false, false, in, in), dy.data(), w.data(), nullptr, dx->data());
+    run(matmulEntry(3, M, N, K, {1, M}, {K, 1}, false, false, in, typeOf(dw)), dy.data(), x.data(), nullptr, dw.data());
   });
   if (db) {
-    const float* g = dy.as<float>();
-    float* out = db->as<float>();
-#pragma omp parallel for if (N * M > 65536)
-    for (int64_t m = 0; m < M; m++) {
-      float s = 0;
-      for (int64_t n = 0; n < N; n++) s += g[n * M + m];
-      out[m] = s;
-    }
+    if (dy.dtype == DType::bf16) columnSums(dy.as<uint16_t>(), N, M, db->as<float>());
+    else columnSums(dy.as<float>(), N, M, db->as<float>());
   }
 }
 

@@ -24,7 +24,7 @@ struct PoolPrims {
   bool hasBwd = false;
 };
 
-using Key = std::tuple<std::vector<int64_t>, std::vector<int64_t>, int, int, int, int, int, int, int, bool>;
+using Key = std::tuple<std::vector<int64_t>, std::vector<int64_t>, int, int, int, int, int, int, int, int, bool>;
 
 std::mutex cacheMutex;
 std::map<Key, std::shared_ptr<PoolPrims>> cache;
@@ -34,7 +34,7 @@ ScratchArena gPoolScratch;  // used under gPoolExecMutex
 int64_t padRight(int64_t in, int64_t out, int k, int s, int pl) { return std::max<int64_t>(0, (out - 1) * s + k - in - pl); }
 
 std::shared_ptr<PoolPrims> prims(const char* op, const Tensor& x, const Tensor& y, const PoolParams& p, bool training) {
-  Key key{x.shape, y.shape, (int)x.layout, p.kernelH, p.kernelW, p.strideH, p.strideW, p.padH, p.padW, training};
+  Key key{x.shape, y.shape, (int)x.layout, (int)x.dtype, p.kernelH, p.kernelW, p.strideH, p.strideW, p.padH, p.padW, training};
   std::lock_guard<std::mutex> lock(cacheMutex);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
