@@ -33,6 +33,9 @@ export interface NativeTensor {
   /** Number of elements. */
   readonly size: number;
   readonly disposed: boolean;
+  /** Counts the writes to the storage through ops, write and fill (shared with its views): a cache
+   *  of data derived from the tensor (e.g. a bf16 copy of fp32 weights) is stale when it changed. */
+  readonly version: number;
   /** Frees the storage once no view refers to it; further use throws. Safe to call twice. */
   dispose(): void;
   /** A view with a new shape over the same storage (no copy). Plain layout only, or a blocked tensor

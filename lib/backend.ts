@@ -40,6 +40,17 @@ export type BackendChoice = Device | 'auto';
 
 /** Resolves 'auto' to cuda when it works here, else cpu; throws with the reason when `cuda` is asked
  *  for and cannot run. */
+/** Throws, saying why, when bf16 mixed precision cannot run on this device's backend here. */
+export function checkBf16(device: Device): void {
+  const b = backends().find((x) => x.device === device);
+  if (!b?.available) throw new Error(`precision bf16: the ${device} backend cannot run here: ${b?.reason ?? 'unknown reason'}`);
+  if (device === 'cpu' && b.details.bf16 === 'none') {
+    throw new RangeError(`precision bf16 needs a CPU with AVX-512 (oneDNN has bf16 kernels from AVX-512 up; AMX or AVX512-BF16 make it fast); this CPU runs oneDNN at ${String(b.details.isa)}`);
+  }
+  const cc = Number(b.details.computeCapability ?? NaN);
+  if (device === 'cuda' && cc < 8) throw new RangeError(`precision bf16 needs an NVIDIA GPU of compute capability 8.0 or later (Ampere); this one is ${String(b.details.computeCapability)}`);
+}
+
 export function resolveDevice(choice: BackendChoice = 'auto'): Device {
   const all = backends();
   const cuda = all.find((b) => b.device === 'cuda');

@@ -28,8 +28,15 @@ export function fromUint8(device: Device, shape: readonly number[], data: Uint8A
   return native.fromArray(device, shape, data, 'uint8');
 }
 
+/** The values of a float32 or bfloat16 tensor as a Float32Array (plain order; bf16 widens exactly). */
 export function toFloat32(t: Tensor): Float32Array {
-  if (t.dtype !== 'float32') throw new TypeError(`toFloat32: tensor is ${t.dtype}, not float32`);
+  if (t.dtype === 'bfloat16') {
+    const bits = native.toArray(t) as Uint16Array;
+    const out = new Uint32Array(bits.length);
+    for (let i = 0; i < bits.length; i++) out[i] = bits[i] << 16;
+    return new Float32Array(out.buffer);
+  }
+  if (t.dtype !== 'float32') throw new TypeError(`toFloat32: tensor is ${t.dtype}, not float32 or bfloat16`);
   return native.toArray(t) as Float32Array;
 }
 

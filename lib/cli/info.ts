@@ -18,6 +18,7 @@ export function registerInfo(program: Command): void {
         process.stdout.write(`  ${b.device.padEnd(5)} ${state}: ${b.description}\n`);
         if (b.reason) process.stdout.write(`        why: ${b.reason}\n`);
         if (b.available && b.details?.convolution) process.stdout.write(`        convolution: ${b.details.convolution}\n`);
+        if (b.available && b.details?.bf16) process.stdout.write(`        bf16 (--precision bf16): ${b.details.bf16}\n`);
       }
     });
 }

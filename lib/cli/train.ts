@@ -21,7 +21,7 @@ export interface TrainFlags {
   data: string; download?: boolean; recipe?: 'report' | 'fast'; model?: string; bn?: boolean; classifier?: string;
   reluOnLogits?: boolean; widthDivisor?: number; epochs?: number; batchSize?: number; optimizer?: string; lr?: number; momentum?: number;
   nesterov?: boolean; weightDecay?: number; schedule?: string; labelSmoothing?: number; init?: string; augment?: boolean;
-  normalize?: boolean; display?: number; saveEvery?: number; out?: string; seed?: number; backend?: string; threads?: number; tf32?: boolean;
+  normalize?: boolean; display?: number; saveEvery?: number; out?: string; seed?: number; backend?: string; threads?: number; tf32?: boolean; precision?: string;
   limit?: number; testLimit?: number; eval?: boolean; report?: boolean; skipNonFinite?: boolean; resume?: string; log?: string; progress?: boolean;
 }
 
@@ -34,7 +34,7 @@ export function flagsToInput(f: TrainFlags): TrainInput {
     momentum: f.momentum, nesterov: f.nesterov, weightDecay: f.weightDecay, schedule: f.schedule,
     labelSmoothing: f.labelSmoothing, init: f.init ? (INIT_ALIASES[f.init] ?? f.init) : undefined, augment: f.augment,
     normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, seed: f.seed, backend: f.backend,
-    threads: f.threads, tf32: f.tf32, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
+    threads: f.threads, tf32: f.tf32, precision: f.precision, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
   };
   for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
   return input as TrainInput;
@@ -72,6 +72,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--backend <name>').choices(['auto', 'cpu', 'cuda']))
     .option('--threads <n>', 'CPU threads (0: all cores)', int('threads'))
     .option('--tf32', 'TF32 tensor-core math for fp32 convolutions and GEMMs (CUDA; faster, ~1e-3 relative products)')
+    .addOption(new Option('--precision <p>', 'bf16: mixed precision (bf16 activations, fp32 master weights; AMX/AVX512-BF16 CPUs, Ampere+ GPUs)').choices(['fp32', 'bf16']))
     .option('--limit <n>', 'train on the first n training images', int('limit'))
     .option('--test-limit <n>', 'evaluate on the first n test images', int('test-limit'))
     .option('--no-eval', 'skip the test-split evaluation after each epoch')

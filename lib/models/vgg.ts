@@ -9,6 +9,7 @@
 import type { Device, Layout } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from '../nn/module.js';
+import { CastBoundary } from '../nn/precision.js';
 import { Sequential } from '../nn/sequential.js';
 import { Conv2d } from '../nn/conv.js';
 import { Linear } from '../nn/linear.js';
@@ -87,6 +88,8 @@ export function vggConfig(opts: VggOptions = {}): VggConfig {
 export class Vgg extends Module {
   readonly config: VggConfig;
   readonly net: Sequential;
+  /** Under bf16 (setPrecision): fp32 images in, fp32 logits out, bf16 in between. */
+  private readonly boundary = new CastBoundary();
 
   constructor(opts: VggOptions = {}) {
     super();
@@ -110,17 +113,35 @@ export class Vgg extends Module {
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.device = device;
     this.net.needsInputGrad = this.needsInputGrad;
-    const out = this.net.build(device, inputShape, inputLayout);
-    this.outputLayout = this.net.outputLayout;
+    if (this.dtype === 'float32') {
+      const out = this.net.build(device, inputShape, inputLayout);
+      this.outputLayout = this.net.outputLayout;
+      return out;
+    }
+    const out = this.net.build(device, inputShape, 'plain');
+    this.boundary.build(device, this.dtype, inputShape, out, this.needsInputGrad);
+    this.outputLayout = 'plain';
     return out;
   }
 
+  /** Logits (float32) for a float32 batch, whatever the precision. */
   forward(x: Tensor): Tensor {
-    return this.net.forward(x);
+    if (this.dtype === 'float32') return this.net.forward(x);
+    return this.boundary.output(this.net.forward(this.boundary.input(x)));
   }
 
   backward(dy: Tensor): Tensor | null {
-    return this.net.backward(dy);
+    if (this.dtype === 'float32') return this.net.backward(dy);
+    return this.boundary.gradInput(this.net.backward(this.boundary.gradOutput(dy)));
+  }
+
+  /** Every layer's output for a float32 batch (in the precision's dtype: read them with toFloat32). */
+  forwardAll(x: Tensor): Tensor[] {
+    return this.net.forwardAll(this.dtype === 'float32' ? x : this.boundary.input(x));
+  }
+
+  protected releaseBuilds(): void {
+    this.boundary.clear();
   }
 }
 

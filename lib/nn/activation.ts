@@ -27,10 +27,10 @@ export class ReLU extends Module {
 
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.to(device);
-    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape, this.dtype);
     const fused = this.fused;
     this.cache.select(shapeKey(inputShape, xLayout) + (fused ? ':fused' : ''), () => {
-      const y = fused ? null : native.empty(device, inputShape, 'float32', xLayout);
+      const y = fused ? null : native.empty(device, inputShape, this.dtype, xLayout);
       return { xShape: [...inputShape], xLayout, y, dx: null, mask: null, tensors: [y] };
     });
     this.outputLayout = xLayout;
@@ -83,11 +83,11 @@ export class Dropout extends Module {
 
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.to(device);
-    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape, this.dtype);
     this.cache.select(shapeKey(inputShape, xLayout), () => {
-      const y = native.empty(device, inputShape, 'float32', xLayout);
+      const y = native.empty(device, inputShape, this.dtype, xLayout);
       const mask = native.empty(device, inputShape, 'uint8', xLayout);
-      const dx = this.needsInputGrad ? native.empty(device, inputShape, 'float32', xLayout) : null;
+      const dx = this.needsInputGrad ? native.empty(device, inputShape, this.dtype, xLayout) : null;
       return { xShape: [...inputShape], xLayout, y, dx, mask, tensors: [y, mask, dx] };
     });
     this.outputLayout = xLayout;
@@ -145,13 +145,13 @@ export class Flatten extends Module {
 
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.to(device);
-    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape, this.dtype);
     const yShape = this.outputShape(inputShape);
     this.cache.select(shapeKey(inputShape, xLayout), () => {
       const viewable = xLayout === 'plain' || (inputShape.length === 4 && inputShape[2] === 1 && inputShape[3] === 1);
-      const plainX = viewable ? null : native.empty(device, inputShape, 'float32', 'plain');
+      const plainX = viewable ? null : native.empty(device, inputShape, this.dtype, 'plain');
       // The gradient must come back in the input's layout, so only a plain input takes a view of dy.
-      const dx = this.needsInputGrad && xLayout !== 'plain' ? native.empty(device, inputShape, 'float32', xLayout) : null;
+      const dx = this.needsInputGrad && xLayout !== 'plain' ? native.empty(device, inputShape, this.dtype, xLayout) : null;
       return { xShape: [...inputShape], xLayout, plainX, dx, views: { fwd: null, bwd: null }, tensors: [plainX, dx] };
     });
     this.outputLayout = 'plain';

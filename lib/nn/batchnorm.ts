@@ -52,14 +52,14 @@ export class BatchNorm2d extends Module {
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.to(device);
     this.outputShape(inputShape);
-    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape, this.dtype);
     if (!this.saveMean) {
       this.saveMean = native.empty(device, [this.numFeatures], 'float32');
       this.saveInvStd = native.empty(device, [this.numFeatures], 'float32');
     }
     this.cache.select(shapeKey(inputShape, xLayout), () => {
-      const y = native.empty(device, inputShape, 'float32', xLayout);
-      const dx = native.empty(device, inputShape, 'float32', xLayout);
+      const y = native.empty(device, inputShape, this.dtype, xLayout);
+      const dx = native.empty(device, inputShape, this.dtype, xLayout);
       return { xShape: [...inputShape], xLayout, y, dx, tensors: [y, dx] };
     });
     this.outputLayout = xLayout;

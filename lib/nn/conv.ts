@@ -68,21 +68,21 @@ export class Conv2d extends Module {
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.to(device);
     const yShape = this.outputShape(inputShape);
-    const xLayout = inputLayout ?? activationLayout(device, inputShape);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape, this.dtype);
     const needDx = this.needsInputGrad;
     this.cache.select(shapeKey(inputShape, xLayout) + (needDx ? '' : ':nodx'), () => {
-      const y = native.empty(device, yShape, 'float32', activationLayout(device, yShape));
-      const dx = needDx ? native.empty(device, inputShape, 'float32', xLayout) : null;
+      const y = native.empty(device, yShape, this.dtype, activationLayout(device, yShape, this.dtype));
+      const dx = needDx ? native.empty(device, inputShape, this.dtype, xLayout) : null;
       return { xShape: [...inputShape], xLayout, y, dx, tensors: [y, dx] };
     });
-    this.outputLayout = activationLayout(device, yShape);
+    this.outputLayout = activationLayout(device, yShape, this.dtype);
     return yShape;
   }
 
   forward(x: Tensor): Tensor {
     const e = this.cache.current;
     checkInput('Conv2d', x, e && { shape: e.xShape, layout: e.xLayout });
-    native.conv2dForward(x, this.weight.value, this.bias?.value ?? null, e!.y, this.convParams, this.fuseRelu);
+    native.conv2dForward(x, this.computeValue(this.weight), this.bias?.value ?? null, e!.y, this.convParams, this.fuseRelu);
     this.lastX = x;
     return e!.y;
   }
@@ -92,7 +92,7 @@ export class Conv2d extends Module {
     if (!e || !this.lastX) throw new Error('Conv2d.backward: call forward first');
     native.conv2dBackwardFilter(this.lastX, dy, this.weight.grad, this.bias?.grad ?? null, this.convParams);
     if (!this.needsInputGrad || !e.dx) return null;
-    native.conv2dBackwardData(dy, this.weight.value, e.dx, this.convParams);
+    native.conv2dBackwardData(dy, this.computeValue(this.weight), e.dx, this.convParams);
     return e.dx;
   }
 

@@ -46,8 +46,8 @@ export class Linear extends Module {
     const yShape = this.outputShape(inputShape);
     const needDx = this.needsInputGrad;
     this.cache.select(shapeKey(inputShape, 'plain') + (needDx ? '' : ':nodx'), () => {
-      const y = native.empty(device, yShape, 'float32');
-      const dx = needDx ? native.empty(device, inputShape, 'float32') : null;
+      const y = native.empty(device, yShape, this.dtype);
+      const dx = needDx ? native.empty(device, inputShape, this.dtype) : null;
       return { xShape: [...inputShape], y, dx, tensors: [y, dx] };
     });
     this.outputLayout = 'plain';
@@ -57,7 +57,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     const e = this.cache.current;
     checkInput('Linear', x, e && { shape: e.xShape, layout: 'plain' });
-    native.linearForward(x, this.weight.value, this.bias?.value ?? null, e!.y, this.fuseRelu);
+    native.linearForward(x, this.computeValue(this.weight), this.bias?.value ?? null, e!.y, this.fuseRelu);
     this.lastX = x;
     return e!.y;
   }
@@ -66,7 +66,7 @@ export class Linear extends Module {
     const e = this.cache.current;
     if (!e || !this.lastX) throw new Error('Linear.backward: call forward first');
     const dx = this.needsInputGrad ? e.dx : null;
-    native.linearBackward(this.lastX, this.weight.value, dy, dx, this.weight.grad, this.bias?.grad ?? null);
+    native.linearBackward(this.lastX, this.computeValue(this.weight), dy, dx, this.weight.grad, this.bias?.grad ?? null);
     return dx;
   }
 

@@ -1,7 +1,7 @@
 // The base of the layer graph: parameters, buffers, train/eval, per-batch-size builds.
 // Parameters live on one device from construction (cpu) and move with to(); activations, gradients
 // and workspaces are allocated in build() once per input shape and reused by every step.
-import { native, type Device, type Layout } from '../backend.js';
+import { native, type Device, type DType, type Layout } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 
 /** A trainable tensor with its gradient (written, not accumulated, by backward). */
@@ -21,8 +21,20 @@ export interface BufferEntry {
 }
 
 /** The layout the backend keeps a 4-D activation in; other ranks are plain. */
-export function activationLayout(device: Device, shape: readonly number[]): Layout {
-  return shape.length === 4 ? native.preferredLayout(device, shape) : 'plain';
+export function activationLayout(device: Device, shape: readonly number[], dtype: DType = 'float32'): Layout {
+  return shape.length === 4 ? native.preferredLayout(device, shape, dtype) : 'plain';
+}
+
+/** 'fp32': everything float32. 'bf16': mixed precision — activations, their gradients and the
+ *  convolution/linear math in bfloat16 (fp32 accumulation), while parameters, their gradients, the
+ *  optimizer state, BatchNorm statistics, logits and the loss stay float32. */
+export type Precision = 'fp32' | 'bf16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
+export function precisionDType(p: Precision): DType {
+  if (p === 'fp32') return 'float32';
+  if (p === 'bf16') return 'bfloat16';
+  throw new RangeError(`precision must be 'fp32' or 'bf16', got '${String(p)}'`);
 }
 
 export const shapeKey = (shape: readonly number[], layout: Layout): string => `${shape.join('x')}:${layout}`;
@@ -38,6 +50,10 @@ export abstract class Module {
   protected ownBuffers: BufferEntry[] = [];
   /** Set by build(): the layout of the output this module returns for the current input shape. */
   outputLayout: Layout = 'plain';
+  /** The dtype of the activations this module reads and writes (setPrecision). */
+  dtype: DType = 'float32';
+  /** bf16 copies of the fp32 parameters, remade when the parameter's version moves on. */
+  private readonly lowPrecision = new Map<Param, { t: Tensor; version: number }>();
 
   /** Class name as torchsummary prints it. */
   get typeName(): string {
@@ -97,10 +113,53 @@ export abstract class Module {
     return out;
   }
 
+  /** Switches between fp32 and bf16 mixed precision (see Precision); outputs are rebuilt on the next
+   *  build(). Parameters stay fp32: they are the master weights the optimizer updates. */
+  setPrecision(p: Precision): this {
+    const dtype = precisionDType(p);
+    for (const [, c] of this.children()) c.setPrecision(p);
+    if (dtype !== this.dtype) {
+      this.releaseBuilds();
+      this.releaseLowPrecision();
+      this.dtype = dtype;
+    }
+    return this;
+  }
+
+  get precision(): Precision {
+    return this.dtype === 'bfloat16' ? 'bf16' : 'fp32';
+  }
+
+  /** The parameter as the forward and backward read it: the fp32 tensor itself, or under bf16 a bf16
+   *  copy, cast again only after the parameter changed (once per optimizer step). */
+  protected computeValue(p: Param): Tensor {
+    if (this.dtype === 'float32') return p.value;
+    let c = this.lowPrecision.get(p);
+    if (c && c.t.device !== p.value.device) {
+      c.t.dispose();
+      c = undefined;
+    }
+    if (!c) {
+      c = { t: native.empty(p.value.device, p.value.shape, this.dtype), version: -1 };
+      this.lowPrecision.set(p, c);
+    }
+    if (c.version !== p.value.version) {
+      native.cast(p.value, c.t);
+      c.version = p.value.version;
+    }
+    return c.t;
+  }
+
+  private releaseLowPrecision(): void {
+    for (const c of this.lowPrecision.values()) c.t.dispose();
+    this.lowPrecision.clear();
+  }
+
   /** Moves parameters and buffers to a device (copies, then frees the old storage). */
   to(device: Device): this {
     for (const [, c] of this.children()) c.to(device);
     if (device === this.device) return this;
+    this.releaseLowPrecision();
     const move = (t: Tensor): Tensor => {
       const n = native.empty(device, t.shape, t.dtype, t.layout);
       native.write(n, native.toArray(t));
@@ -123,6 +182,7 @@ export abstract class Module {
   dispose(): void {
     for (const [, c] of this.children()) c.dispose();
     this.releaseBuilds();
+    this.releaseLowPrecision();
     for (const p of this.ownParams) {
       p.value.dispose();
       p.grad.dispose();

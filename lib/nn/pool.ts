@@ -43,13 +43,13 @@ export class MaxPool2d extends Module {
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.to(device);
     const yShape = this.outputShape(inputShape);
-    const xLayout = inputLayout ?? activationLayout(device, inputShape);
-    const yLayout = activationLayout(device, yShape);
+    const xLayout = inputLayout ?? activationLayout(device, inputShape, this.dtype);
+    const yLayout = activationLayout(device, yShape, this.dtype);
     this.cache.select(shapeKey(inputShape, xLayout) + (this.needsInputGrad ? '' : ':nodx'), () => {
-      const y = native.empty(device, yShape, 'float32', yLayout);
-      const dx = this.needsInputGrad ? native.empty(device, inputShape, 'float32', xLayout) : null;
+      const y = native.empty(device, yShape, this.dtype, yLayout);
+      const dx = this.needsInputGrad ? native.empty(device, inputShape, this.dtype, xLayout) : null;
       // The size query needs a tensor shaped like x: dx serves when there is one.
-      const probe = dx ?? native.empty(device, inputShape, 'float32', xLayout);
+      const probe = dx ?? native.empty(device, inputShape, this.dtype, xLayout);
       const bytes = native.maxPool2dWorkspaceSize(probe, y, this.poolParams);
       if (!dx) probe.dispose();
       const ws = native.empty(device, [Math.max(1, bytes)], 'uint8');

@@ -40,7 +40,7 @@ export class Sequential extends Module {
   build(device: Device, inputShape: readonly number[], inputLayout?: Layout): number[] {
     this.device = device;
     let shape = [...inputShape];
-    let layout = inputLayout ?? activationLayout(device, shape);
+    let layout = inputLayout ?? activationLayout(device, shape, this.dtype);
     this.layers.forEach((l, i) => {
       if (i === 0) l.needsInputGrad = this.needsInputGrad;
       shape = l.build(device, shape, layout);

@@ -1,6 +1,6 @@
 // Feature maps as data: one image through the network layer by layer (eval mode, batch 1), each
 // layer's output read back to the host, a seeded random choice of channels kept per layer.
-import { native } from '../backend.js';
+import { toFloat32 } from '../tensor.js';
 import { Conv2d } from '../nn/conv.js';
 import { Linear } from '../nn/linear.js';
 import { ReLU, Dropout, Flatten } from '../nn/activation.js';
@@ -65,12 +65,12 @@ export function featureMaps(m: LoadedModel, pixels: Uint8Array, o: FeatureMapOpt
   if (pixels.length !== 3072) throw new RangeError(`featureMaps: the image must be 3x32x32 = 3072 bytes, got ${pixels.length}`);
   const layers = m.model.net.layers;
   const [result] = withInputs(m, pixels, 1, 1, (x) => {
-    const outs = m.model.net.forwardAll(x);
+    const outs = m.model.forwardAll(x);
     const found: LayerMaps[] = [];
     outs.forEach((t, i) => {
       const label = describe(layers, i);
       if (!label) return;
-      const data = native.toArray(t) as Float32Array;
+      const data = toFloat32(t);
       const shape = [...t.shape];
       const entry: LayerMaps = { index: i, name: `net.${i}`, label, shape };
       if (shape.length === 4) {
@@ -83,7 +83,7 @@ export function featureMaps(m: LoadedModel, pixels: Uint8Array, o: FeatureMapOpt
       }
       found.push(entry);
     });
-    const logits = native.toArray(outs.at(-1)!) as Float32Array;
+    const logits = toFloat32(outs.at(-1)!);
     return { found, probs: softmaxRows(logits, 1, logits.length)[0] };
   });
   const probabilities = Array.from(result.probs);

@@ -1,5 +1,6 @@
 // Training options: defaults (the study report's run), named recipes, and validation up front with
 // messages that name the option and the allowed values.
+import { PRECISIONS, type Precision } from '../nn/module.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'adagrad' | 'sgd';
 export type ScheduleName = 'constant' | 'step' | 'multistep' | 'cosine' | 'onecycle';
@@ -41,6 +42,9 @@ export interface TrainOptions {
   /** TF32 tensor-core math for fp32 convolutions and GEMMs on the CUDA backend (faster, ~1e-3 relative
    *  products); off by default. The CPU backend always computes in fp32. */
   tf32: boolean;
+  /** 'bf16': mixed precision (bf16 activations and convolution/GEMM inputs, fp32 master weights,
+   *  gradients, optimizer state, BatchNorm statistics and loss); 'fp32' by default. */
+  precision: Precision;
   /** Train on the first `limit` training images (0 = all). */
   limit: number;
   /** Evaluate on the first `testLimit` test images (0 = all). */
@@ -86,6 +90,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   backend: 'auto',
   threads: 0,
   tf32: false,
+  precision: 'fp32',
   limit: 0,
   testLimit: 0,
   evalEveryEpoch: true,
@@ -186,6 +191,7 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.backend = oneOf('backend', o.backend, ['auto', 'cpu', 'cuda'] as const);
   o.threads = num('threads', o.threads, 0, 1024, true);
   o.tf32 = bool('tf32', o.tf32);
+  o.precision = oneOf('precision', o.precision, PRECISIONS);
   o.limit = num('limit', o.limit, 0, 1e9, true);
   o.testLimit = num('testLimit', o.testLimit, 0, 1e9, true);
   o.evalEveryEpoch = bool('evalEveryEpoch', o.evalEveryEpoch);

@@ -270,7 +270,7 @@ void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Ten
 
 void CpuBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) {
   std::lock_guard<std::mutex> lock(gConvMutex);
-  if (x.dtype == DType::f32 && useFilterGemm(x, dy)) {
+  if (useFilterGemm(x, dy)) {
     dnnlCall("conv2dBackwardFilter", "im2col matmul", [&] { filterGemmEntry(x, dy, dw, p).run(x, dy, dw, db, gConvScratch); });
     return;
   }

@@ -68,12 +68,17 @@ ConvFilterGemm convFilterGemmMode();
 // channels: 2.4x faster than oneDNN's direct kernel) and loses from 4x4 up.
 constexpr int64_t kFilterGemmMaxMap = 4;        // Ho * Wo
 constexpr int64_t kFilterGemmMinChannels = 256;  // input channels
+// bf16: oneDNN 2.6's AMX backward-weights kernel is slow on small maps (VGG16 batch 32, 2 threads:
+// 512 channels on 4x4 maps 22-26 ms against 5 ms for the bf16 GEMM, 256 on 8x8 10 against 5.7 ms);
+// from 16x16 up it wins (128 channels: 5.8 against 8.3 ms).
+constexpr int64_t kFilterGemmMaxMapBf16 = 64;
 bool useFilterGemm(const Tensor& x, const Tensor& dy);
 // The convolution algorithm policy in words (backends()' details, `vgg-cifar info`).
 std::string convAlgorithmInfo();
 
 struct FilterGemm {
   int64_t N, C, H, W, O, kh, kw, Ho, Wo;
+  bool bf16 = false;  // x, dy and cols in bf16 (dw fp32 or bf16)
   ConvParams prm;
   ActOperand src, diffDst;  // x and dy in NHWC
   dnnl::memory cols, dyT, dwMat;
@@ -81,7 +86,10 @@ struct FilterGemm {
   dnnl::memory scratch;
   std::unordered_map<int, dnnl::memory> args;
   void init(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p);
+  template <class T>
   void im2col();
+  template <class T>
+  void biasGrad(const T* dy, float* db) const;
   void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& arena);
 };
 

@@ -51,6 +51,13 @@ BackendStatus CpuBackend::status() {
   s.details["threads"] = std::to_string(omp_get_max_threads());
   s.details["cores"] = std::to_string(omp_get_num_procs());
   s.details["convolution"] = convAlgorithmInfo();
+  // oneDNN 2.6 has bf16 kernels from AVX-512 up (native from AVX512-BF16, tiles with AMX); below
+  // AVX-512 it would fall back to reference loops, so bf16 is refused there.
+  const dnnl::cpu_isa eff = dnnl::get_effective_cpu_isa();
+  s.details["bf16"] = eff == dnnl::cpu_isa::avx512_core_amx ? "AMX"
+                      : eff == dnnl::cpu_isa::avx512_core_bf16 ? "AVX512-BF16"
+                      : (eff == dnnl::cpu_isa::avx512_core || eff == dnnl::cpu_isa::avx512_core_vnni) ? "AVX-512 (emulated, slower than fp32)"
+                      : "none";
   return s;
 }
 

@@ -37,6 +37,9 @@ struct TensorWrap : Napi::ObjectWrap<TensorWrap> {
   Napi::Value Layout_(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), layoutName(t.layout)); }
   Napi::Value Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)t.numel()); }
   Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !t.storage); }
+  Napi::Value Version(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), t.storage ? (double)t.storage->version : -1.0);
+  }
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     release(info.Env());
     return info.Env().Undefined();
@@ -114,6 +117,7 @@ void registerTensorClass(Napi::Env env, Napi::Object exports) {
     TensorWrap::InstanceAccessor<&TensorWrap::Layout_>("layout"),
     TensorWrap::InstanceAccessor<&TensorWrap::Size>("size"),
     TensorWrap::InstanceAccessor<&TensorWrap::Disposed>("disposed"),
+    TensorWrap::InstanceAccessor<&TensorWrap::Version>("version"),
     TensorWrap::InstanceMethod<&TensorWrap::Dispose>("dispose"),
     TensorWrap::InstanceMethod<&TensorWrap::Reshape>("reshape"),
     TensorWrap::InstanceMethod<&TensorWrap::ToString>("toString"),
