@@ -35,7 +35,7 @@ namespace {
 std::mutex gConvMutex;
 ScratchArena gConvScratch;  // used under gConvMutex
 
-enum Kind : int64_t { kFwd = 1, kBwdData = 2, kBwdWeights = 3, kBwdWeightsGemm = 4 };
+enum Kind : int64_t { kFwd = 1, kBwdData = 2, kBwdWeights = 3, kBwdWeightsGemm = 4, kFwdGemm = 5, kBwdDataGemm = 6 };
 
 CacheKey keyOf(Kind k, const Tensor& a, const Tensor& w, const Tensor& c, const ConvParams& p, bool bias, bool relu) {
   CacheKey key;
@@ -150,6 +150,18 @@ Cache<FwdEntry> gFwd;
 Cache<BwdDataEntry> gBwdData;
 Cache<BwdWeightsEntry> gBwdWeights;
 Cache<FilterGemm> gFilterGemm;
+Cache<ForwardGemm> gForwardGemm;
+Cache<BackwardDataGemm> gBackwardDataGemm;
+
+// The cached entry for key, made by init(entry) on first use.
+template <class E, class Init>
+E& cached(Cache<E>& cache, const CacheKey& key, Init&& init) {
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  auto e = std::make_unique<E>();
+  init(*e);
+  return *(cache[key] = std::move(e));
+}
 
 memory::desc biasMd(int64_t O) { return memory::desc({O}, dt::f32, tag::a); }
 
@@ -213,12 +225,7 @@ BwdWeightsEntry& bwdWeightsEntry(const Tensor& x, const Tensor& dy, const Tensor
 }
 
 FilterGemm& filterGemmEntry(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p) {
-  CacheKey key = keyOf(kBwdWeightsGemm, x, dw, dy, p, false, false);
-  auto it = gFilterGemm.find(key);
-  if (it != gFilterGemm.end()) return *it->second;
-  auto e = std::make_unique<FilterGemm>();
-  e->init(x, dy, dw, p);
-  return *(gFilterGemm[key] = std::move(e));
+  return cached(gFilterGemm, keyOf(kBwdWeightsGemm, x, dw, dy, p, false, false), [&](FilterGemm& e) { e.init(x, dy, dw, p); });
 }
 
 }  // namespace
@@ -236,6 +243,13 @@ std::string convAlgorithmInfo() {
 
 void CpuBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) {
   std::lock_guard<std::mutex> lock(gConvMutex);
+  if (useDataGemm(x, y)) {
+    dnnlCall("conv2dForward", "im2col matmul", [&] {
+      cached(gForwardGemm, keyOf(kFwdGemm, x, w, y, p, b != nullptr, fuseRelu), [&](ForwardGemm& e) { e.init(x, w, b, y, p, fuseRelu); })
+          .run(x, w, b, y, gConvScratch);
+    });
+    return;
+  }
   dnnlCall("conv2dForward", "convolution_forward", [&] {
     FwdEntry& e = forwardEntry(x, w, b, y, p, fuseRelu);
     e.args[DNNL_ARG_SRC] = e.src.bind(x);
@@ -255,6 +269,13 @@ void CpuBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b
 
 void CpuBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) {
   std::lock_guard<std::mutex> lock(gConvMutex);
+  if (useDataGemm(dx, dy)) {
+    dnnlCall("conv2dBackwardData", "matmul col2im", [&] {
+      cached(gBackwardDataGemm, keyOf(kBwdDataGemm, dy, w, dx, p, false, false), [&](BackwardDataGemm& e) { e.init(dy, w, dx, p); })
+          .run(dy, w, dx, gConvScratch);
+    });
+    return;
+  }
   dnnlCall("conv2dBackwardData", "convolution_backward_data", [&] {
     BwdDataEntry& e = bwdDataEntry(dy, w, dx, p);
     e.args[DNNL_ARG_DIFF_DST] = e.diffDst.bind(dy);

@@ -76,18 +76,62 @@ bool useFilterGemm(const Tensor& x, const Tensor& dy);
 // The convolution algorithm policy in words (backends()' details, `vgg-cifar info`).
 std::string convAlgorithmInfo();
 
-struct FilterGemm {
+// bf16 forward and backward-data through im2col + GEMM on small maps, where oneDNN 2.6's AMX kernels
+// are slower than its AMX matmul. VGG_CIFAR_CONV_DATA_GEMM=always|never overrides the shape rule.
+enum class ConvDataGemm { automatic, always, never };
+ConvDataGemm convDataGemmMode();
+constexpr int64_t kDataGemmMaxMapBf16 = 16;  // Ho * Wo
+bool useDataGemm(const Tensor& x, const Tensor& y);
+
+// The geometry of a convolution seen as GEMMs over P = N*Ho*Wo output positions and K = C*kh*kw taps
+// (ordered (c, i, j) like a plain OIHW weight row).
+struct ConvGeometry {
   int64_t N, C, H, W, O, kh, kw, Ho, Wo;
-  bool bf16 = false;  // x, dy and cols in bf16 (dw fp32 or bf16)
   ConvParams prm;
+  void init(const Tensor& x, const Tensor& w, const Tensor& y, const ConvParams& p);
+  int64_t P() const { return N * Ho * Wo; }
+  int64_t K() const { return C * kh * kw; }
+  // cols[P, K] from NHWC x (zeros in the padding).
+  template <class T>
+  void im2col(const T* x, T* cols) const;
+  // NHWC dx = the sum over taps of dcols[P, K] (fp32 sums, one rounding into T).
+  template <class T>
+  void col2im(const float* dcols, T* dx) const;
+};
+
+// y = conv(x, w) + b (ReLU): cols = im2col(x); y[P, O] = cols * w^T, y in NHWC.
+struct ForwardGemm {
+  ConvGeometry g;
+  ActOperand src, dst;  // x and y in NHWC
+  dnnl::memory cols, wMat, bias, yMat;
+  dnnl::matmul gemm;
+  dnnl::memory scratch;
+  std::unordered_map<int, dnnl::memory> args;
+  void init(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool relu);
+  void run(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, ScratchArena& arena);
+};
+
+// dx = col2im(dy[P, O] * w[O, K]).
+struct BackwardDataGemm {
+  ConvGeometry g;
+  ActOperand diffDst, diffSrc;  // dy and dx in NHWC
+  dnnl::memory dcols, wMat, dyMat;
+  dnnl::matmul gemm;
+  dnnl::memory scratch;
+  std::unordered_map<int, dnnl::memory> args;
+  void init(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p);
+  void run(const Tensor& dy, const Tensor& w, const Tensor& dx, ScratchArena& arena);
+};
+
+struct FilterGemm {
+  ConvGeometry g;
+  bool bf16 = false;  // x, dy and cols in bf16 (dw fp32 or bf16)
   ActOperand src, diffDst;  // x and dy in NHWC
   dnnl::memory cols, dyT, dwMat;
   dnnl::matmul gemm;
   dnnl::memory scratch;
   std::unordered_map<int, dnnl::memory> args;
   void init(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p);
-  template <class T>
-  void im2col();
   template <class T>
   void biasGrad(const T* dy, float* db) const;
   void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& arena);

@@ -28,6 +28,7 @@ describe('resolveTrainOptions', () => {
     [{ batchSize: 1.5 }, /option batchSize must be an integer; got 1.5/],
     [{ epochs: 0 }, /option epochs must be in \[1, 100000\]; got 0/],
     [{ backend: 'gpu' }, /option backend must be one of auto, cpu, cuda; got "gpu"/],
+    [{ precision: 'fp16' }, /option precision must be one of fp32, bf16; got "fp16"/],
     [{ nesterov: true, optimizer: 'adam' }, /nesterov needs optimizer sgd/],
     [{ batchsize: 32 }, /unknown option batchsize/],
     [{ recipe: 'slow' }, /option recipe must be one of report, fast; got "slow"/],

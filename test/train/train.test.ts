@@ -44,6 +44,20 @@ describe('training loop', () => {
     expect(r.confusion.flat().reduce((a, b) => a + b, 0)).toBe(200);
   });
 
+  it('learns in bf16 mixed precision too, and resumes a bf16 run exactly (fp32 master weights in the checkpoint)', async () => {
+    const o = opts({ epochs: 8, schedule: 'cosine', precision: 'bf16', saveEvery: 4 });
+    const h = await runTraining(o);
+    const last = h.epochs.at(-1)!;
+    expect(last.trainLoss).toBeLessThan(1.0);
+    expect(last.testAccuracy!).toBeGreaterThan(0.6);
+    const ck = loadCheckpoint(join(o.out, 'cifar10_epoch_8.safetensors'));
+    expect([...ck.model.values()].every((t) => t.dtype === 'F32' || t.dtype === 'I64')).toBe(true);
+    const resumed = { ...o, out: tempDir('run'), resume: join(o.out, 'cifar10_epoch_4.safetensors') };
+    await runTraining(resumed);
+    const again = loadCheckpoint(join(resumed.out, 'cifar10_epoch_8.safetensors'));
+    expect(maxDiff(ck.model as never, again.model as never)).toBeLessThanOrEqual(1e-6);
+  });
+
   it('resumes exactly: 2 epochs straight equal 1 epoch, then --resume for the second', async () => {
     const straight = opts({ epochs: 2, saveEvery: 1, augment: true, normalize: true });
     await runTraining(straight);
