@@ -73,6 +73,9 @@ enum cublasStatus_t : int { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_NOT_INITIAL
                       CUBLAS_STATUS_INTERNAL_ERROR = 14, CUBLAS_STATUS_NOT_SUPPORTED = 15 };
 enum cublasOperation_t : int { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
 enum cublasMath_t : int { CUBLAS_DEFAULT_MATH = 0, CUBLAS_PEDANTIC_MATH = 2, CUBLAS_TF32_TENSOR_OP_MATH = 3 };
+// cublas_api.h; the data types (CUDA_R_32F = 0, CUDA_R_16BF = 14) are cudaDataType from library_types.h.
+enum cublasComputeType_t : int { CUBLAS_COMPUTE_32F = 68 };
+enum cublasGemmAlgo_t : int { CUBLAS_GEMM_DEFAULT = -1 };
 
 // X(name, return type, parameter list): one line per function, used for the pointer table (loader.cc)
 // and the signature checks (check/api_check.cc).
@@ -146,7 +149,10 @@ enum cublasMath_t : int { CUBLAS_DEFAULT_MATH = 0, CUBLAS_PEDANTIC_MATH = 2, CUB
   X(cublasSetMathMode, cublasStatus_t, (cublasHandle_t, cublasMath_t))                                                  \
   X(cublasSgemm_v2, cublasStatus_t,                                                                                     \
     (cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const float*, const float*, int, const float*, \
-     int, const float*, float*, int))
+     int, const float*, float*, int))                                                                                   \
+  X(cublasGemmEx, cublasStatus_t,                                                                                       \
+    (cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*, cudaDataType, int,  \
+     const void*, cudaDataType, int, const void*, void*, cudaDataType, int, cublasComputeType_t, cublasGemmAlgo_t))
 
 #define VGG_DECLARE_PFN(name, ret, params) typedef ret(*PFN_##name) params;
 VGG_CUDNN_FUNCTIONS(VGG_DECLARE_PFN)
