@@ -26,7 +26,7 @@ typedef cudnnConvolutionStruct* cudnnConvolutionDescriptor_t;
 typedef cudnnPoolingStruct* cudnnPoolingDescriptor_t;
 typedef cublasContext* cublasHandle_t;
 
-enum cudnnStatus_t : int { CUDNN_STATUS_SUCCESS = 0 };
+enum cudnnStatus_t : int { CUDNN_STATUS_SUCCESS = 0, CUDNN_STATUS_BAD_PARAM = 2000, CUDNN_STATUS_NOT_SUPPORTED = 3000 };
 enum cudnnDataType_t : int { CUDNN_DATA_FLOAT = 0, CUDNN_DATA_HALF = 2, CUDNN_DATA_BFLOAT16 = 9 };
 enum cudnnTensorFormat_t : int { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1 };
 enum cudnnMathType_t : int { CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2, CUDNN_FMA_MATH = 3 };

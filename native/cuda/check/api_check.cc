@@ -13,6 +13,8 @@ namespace cu = vgg::cu;
 // ---------- values ----------
 #define VGG_SAME_VALUE(name) static_assert((long long)cu::name == (long long)::name, "api.h: wrong value of " #name);
 VGG_SAME_VALUE(CUDNN_STATUS_SUCCESS)
+VGG_SAME_VALUE(CUDNN_STATUS_BAD_PARAM)
+VGG_SAME_VALUE(CUDNN_STATUS_NOT_SUPPORTED)
 VGG_SAME_VALUE(CUDNN_DATA_FLOAT)
 VGG_SAME_VALUE(CUDNN_DATA_HALF)
 VGG_SAME_VALUE(CUDNN_DATA_BFLOAT16)
