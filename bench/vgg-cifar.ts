@@ -12,8 +12,9 @@ export const median = (a: number[]): number => { const s = [...a].sort((x, y) =>
 
 export interface StepTiming { times: number[]; error?: string }
 
-export async function benchVggCifar(device: Device, mode: 'train' | 'infer', batch: number, bn: boolean, warmup: number, rounds: number): Promise<StepTiming> {
-  const model = vgg({ depth: 16, batchNorm: bn });
+export async function benchVggCifar(device: Device, mode: 'train' | 'infer', batch: number, bn: boolean, warmup: number, rounds: number,
+  precision: 'fp32' | 'bf16' = 'fp32'): Promise<StepTiming> {
+  const model = vgg({ depth: 16, batchNorm: bn }).setPrecision(precision);
   initialize(model, { scheme: 'xavier_uniform', seed: 0 });
   model.build(device, [batch, 3, 32, 32]);
   const x = native.fromArray(device, [batch, 3, 32, 32], Float32Array.from({ length: batch * 3072 }, (_, i) => ((i * 2654435761) % 1000) / 1000));

@@ -128,6 +128,8 @@ BackendStatus CudaBackend::probeStatus() {
       s.details["devices"] = std::to_string(count);
       s.details["device"] = prop.name;
       s.details["computeCapability"] = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+      // cuDNN's and cuBLAS's bf16 tensor-core kernels start with Ampere.
+      s.details["bf16"] = prop.major >= 8 ? "tensor cores" : "none (needs compute capability 8.0)";
       s.details["memoryGiB"] = std::to_string((prop.totalGlobalMem + (1ull << 29)) >> 30);
       deviceText = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
                    s.details["memoryGiB"] + " GiB)";
