@@ -21,7 +21,8 @@ async function main(): Promise<void> {
       const ips: Record<string, number> = {};
       for (const precision of ['fp32', 'tf32', 'bf16'] as const) {
         native.setTf32(precision === 'tf32');
-        const ours = await benchVggCifar('cuda', 'train', batch, bn, 5, 20, precision === 'bf16' ? 'bf16' : 'fp32');
+        const ours = await benchVggCifar('cuda', 'train', batch, bn, 5, 20, precision === 'bf16' ? 'bf16' : 'fp32')
+          .catch((e: Error) => ({ times: [] as number[], error: e.message }));
         ips[precision] = ours.times.length ? batch / median(ours.times) : NaN;
         rows.push(`| vgg-cifar | ${precision} | vgg16${bn ? '-bn' : ''} | ${batch} | ${ips[precision].toFixed(0)} | 1.00 |${ours.error ? ' ' + ours.error : ''}`);
       }
