@@ -126,7 +126,7 @@ void launchTranspose(const char* op, const void* src, void* dst, const std::vect
 // to fp32 NCHW in scratch (exact for bf16; the output is rounded to bf16 once), and `*viaF32` remembers
 // it for the plan. A genuine error fails the fp32 call too and is reported as usual. fp32 NCHW calls
 // run once. call(bool f32, const void* const* in, void* out) returns cuDNN's status; `in` and `out` are
-// the operands' data in their own format, or in fp32 NCHW when f32.
+// the operands' data in their own format, or in fp32 NCHW when f32. At most 4 inputs.
 bool cudnnRefused(cu::cudnnStatus_t s);
 template <class Call>
 void cudnnOrViaF32(const char* op, const char* name, bool* viaF32, std::initializer_list<const Tensor*> in, const Tensor& out, Call&& call) {
