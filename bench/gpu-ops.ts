@@ -1,9 +1,11 @@
 // Per-layer convolution speed of VGG16 (CIFAR-10 shapes, 3x3, pad 1) on a device: forward, backward-data
 // and backward-filter, GFLOP/s per direction and the sum over the 13 layers (the conv share of one
 // training step). The first calls of each shape run cuDNN's algorithm search and are not timed.
-// Usage: node dist/bench/gpu-ops.js [--device cuda|cpu] [--batch N] [--reps N]
+// --dtype bfloat16: bf16 activations and weights in the backend's preferred layout (nhwc), fp32 biases and
+// weight gradients, as bf16 mixed-precision training runs them.
+// Usage: node dist/bench/gpu-ops.js [--device cuda|cpu] [--batch N] [--reps N] [--dtype float32|bfloat16]
 // Prints a markdown table that names the device; paste it into bench/RESULTS.md with the date.
-import { backends, native, type Device, type NativeTensor } from '../lib/backend.js';
+import { backends, native, type Device, type DType, type NativeTensor } from '../lib/backend.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -12,6 +14,8 @@ const arg = (name: string, dflt: string): string => {
 const device = arg('device', 'cuda') as Device;
 const batch = Number(arg('batch', '128'));
 const reps = Number(arg('reps', '20'));
+const dtype = arg('dtype', 'float32') as DType;
+if (dtype !== 'float32' && dtype !== 'bfloat16') throw new RangeError(`--dtype must be float32 or bfloat16, got ${dtype}`);
 
 // [in channels, out channels, spatial size] of VGG16's convolutions on 32x32 inputs.
 const LAYERS: Array<[number, number, number]> = [
@@ -20,7 +24,9 @@ const LAYERS: Array<[number, number, number]> = [
 ];
 const P = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
 
-function filled(shape: number[], seed: number, activation = true): NativeTensor {
+/** Pseudo-random values in [-0.5, 0.5): an activation or weight in `dtype` (activations in the preferred
+ *  layout), or with `fp32` a float32 plain tensor (biases, weight gradients). */
+function filled(shape: number[], seed: number, activation = true, fp32 = false): NativeTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   let s = seed >>> 0;
@@ -28,22 +34,28 @@ function filled(shape: number[], seed: number, activation = true): NativeTensor 
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     data[i] = s / 2 ** 32 - 0.5;
   }
-  return native.fromArray(device, shape, data, 'float32', activation ? native.preferredLayout(device, shape) : 'plain');
+  const dt = fp32 ? 'float32' : dtype;
+  const layout = activation ? native.preferredLayout(device, shape, dt) : 'plain';
+  const f = native.fromArray(device, shape, data, 'float32', layout);
+  if (dt === 'float32') return f;
+  const t = native.empty(device, shape, dt, layout);
+  native.cast(f, t);
+  f.dispose();
+  return t;
 }
 
 let sink: NativeTensor;
-/** Waits for the device: a tiny reduction read back to the host. */
-function sync(t: NativeTensor): void {
-  native.sumSquares(t, sink, false);
+/** Waits for the device: every op runs on the backend's one stream, so a read waits for all before it. */
+function sync(): void {
   native.toArray(sink);
 }
 
-function time(fn: () => void, out: NativeTensor): number {
+function time(fn: () => void): number {
   for (let i = 0; i < 3; i++) fn();
-  sync(out);
+  sync();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) fn();
-  sync(out);
+  sync();
   return Number(process.hrtime.bigint() - t0) / 1e6 / reps;
 }
 
@@ -53,7 +65,8 @@ if (!info.available) {
   process.exit(1);
 }
 sink = native.empty(device, [1], 'float32');
-console.log(`VGG16 convolutions, batch ${batch}, fp32 (TF32 ${process.env.VGG_CIFAR_TF32 === '1' ? 'on' : 'off'}), ${device}: ${info.description}\n`);
+const precision = dtype === 'bfloat16' ? 'bf16 (fp32 dw)' : `fp32 (TF32 ${process.env.VGG_CIFAR_TF32 === '1' ? 'on' : 'off'})`;
+console.log(`VGG16 convolutions, batch ${batch}, ${precision}, ${device}: ${info.description}\n`);
 console.log('| layer | shape | fwd ms | fwd GFLOP/s | bwd-data ms | bwd-data GFLOP/s | bwd-filter ms | bwd-filter GFLOP/s |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 let total = 0;
@@ -61,15 +74,15 @@ let totalFlop = 0;
 LAYERS.forEach(([cin, cout, hw], i) => {
   const x = filled([batch, cin, hw, hw], 1 + i);
   const w = filled([cout, cin, 3, 3], 100 + i, false);
-  const b = filled([cout], 200 + i, false);
+  const b = filled([cout], 200 + i, false, true);
   const y = filled([batch, cout, hw, hw], 300 + i);
   const dx = filled([batch, cin, hw, hw], 400 + i);
-  const dw = filled([cout, cin, 3, 3], 500 + i, false);
-  const db = filled([cout], 600 + i, false);
+  const dw = filled([cout, cin, 3, 3], 500 + i, false, true);
+  const db = filled([cout], 600 + i, false, true);
   const flop = 2 * batch * cout * hw * hw * cin * 9;
-  const f = time(() => native.conv2dForward(x, w, b, y, P, true), y);
-  const d = i === 0 ? 0 : time(() => native.conv2dBackwardData(y, w, dx, P), dx);  // the first layer needs no dx
-  const g = time(() => native.conv2dBackwardFilter(x, y, dw, db, P), dw);
+  const f = time(() => native.conv2dForward(x, w, b, y, P, true));
+  const d = i === 0 ? 0 : time(() => native.conv2dBackwardData(y, w, dx, P));  // the first layer needs no dx
+  const g = time(() => native.conv2dBackwardFilter(x, y, dw, db, P));
   const gf = (ms: number) => (ms > 0 ? (flop / ms / 1e6).toFixed(1) : '-');
   console.log(`| conv${i + 1} | ${cin}->${cout} @${hw}x${hw} | ${f.toFixed(3)} | ${gf(f)} | ${d ? d.toFixed(3) : '-'} | ${gf(d)} | ${g.toFixed(3)} | ${gf(g)} |`);
   total += f + d + g;

@@ -26,7 +26,7 @@ typedef cudnnConvolutionStruct* cudnnConvolutionDescriptor_t;
 typedef cudnnPoolingStruct* cudnnPoolingDescriptor_t;
 typedef cublasContext* cublasHandle_t;
 
-enum cudnnStatus_t : int { CUDNN_STATUS_SUCCESS = 0 };
+enum cudnnStatus_t : int { CUDNN_STATUS_SUCCESS = 0, CUDNN_STATUS_BAD_PARAM = 2000, CUDNN_STATUS_NOT_SUPPORTED = 3000 };
 enum cudnnDataType_t : int { CUDNN_DATA_FLOAT = 0, CUDNN_DATA_HALF = 2, CUDNN_DATA_BFLOAT16 = 9 };
 enum cudnnTensorFormat_t : int { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1 };
 enum cudnnMathType_t : int { CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2, CUDNN_FMA_MATH = 3 };
@@ -73,6 +73,9 @@ enum cublasStatus_t : int { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_NOT_INITIAL
                       CUBLAS_STATUS_INTERNAL_ERROR = 14, CUBLAS_STATUS_NOT_SUPPORTED = 15 };
 enum cublasOperation_t : int { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
 enum cublasMath_t : int { CUBLAS_DEFAULT_MATH = 0, CUBLAS_PEDANTIC_MATH = 2, CUBLAS_TF32_TENSOR_OP_MATH = 3 };
+// cublas_api.h; the data types (CUDA_R_32F = 0, CUDA_R_16BF = 14) are cudaDataType from library_types.h.
+enum cublasComputeType_t : int { CUBLAS_COMPUTE_32F = 68 };
+enum cublasGemmAlgo_t : int { CUBLAS_GEMM_DEFAULT = -1 };
 
 // X(name, return type, parameter list): one line per function, used for the pointer table (loader.cc)
 // and the signature checks (check/api_check.cc).
@@ -146,7 +149,10 @@ enum cublasMath_t : int { CUBLAS_DEFAULT_MATH = 0, CUBLAS_PEDANTIC_MATH = 2, CUB
   X(cublasSetMathMode, cublasStatus_t, (cublasHandle_t, cublasMath_t))                                                  \
   X(cublasSgemm_v2, cublasStatus_t,                                                                                     \
     (cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const float*, const float*, int, const float*, \
-     int, const float*, float*, int))
+     int, const float*, float*, int))                                                                                   \
+  X(cublasGemmEx, cublasStatus_t,                                                                                       \
+    (cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*, cudaDataType, int,  \
+     const void*, cudaDataType, int, const void*, void*, cudaDataType, int, cublasComputeType_t, cublasGemmAlgo_t))
 
 #define VGG_DECLARE_PFN(name, ret, params) typedef ret(*PFN_##name) params;
 VGG_CUDNN_FUNCTIONS(VGG_DECLARE_PFN)

@@ -1,5 +1,8 @@
 // Spatial batch normalization through cuDNN (the path PyTorch takes on GPUs): the same running-statistics
 // semantics (momentum as the exponential-average factor, unbiased running variance) and saved 1/sqrt(var+eps).
+// x, y, dy, dx are float32 or bfloat16, plain or nhwc; the per-channel tensors are float32, as cuDNN's
+// derived BN descriptor is for half and bfloat16 data, and statistics are computed in fp32.
+// CUDNN_BATCHNORM_SPATIAL, not SPATIAL_PERSISTENT: the latter's atomic reductions may differ from the CPU.
 #include <map>
 #include <memory>
 #include "cuda/cuda_backend.h"
@@ -9,27 +12,34 @@ namespace vgg {
 namespace {
 
 struct BnPlan {
-  cu::cudnnTensorDescriptor_t xD = nullptr, cD = nullptr;  // x: [N,C,H,W], per-channel: [1,C,1,1]
+  // x as stored; x as fp32 NCHW (cudnnOrViaF32's retry); per-channel [1,C,1,1] float
+  cu::cudnnTensorDescriptor_t xD = nullptr, fD = nullptr, cD = nullptr;
+  bool trainViaF32 = false, inferViaF32 = false, backwardViaF32 = false;  // per call: cuDNN may take one and not another
+  cu::cudnnTensorDescriptor_t x(bool f32) const { return f32 ? fD : xD; }
 };
 
 std::mutex plansMu;
 std::map<std::string, std::unique_ptr<BnPlan>> plans;
 
 BnPlan& planFor(const char* op, const Tensor& x) {
-  std::string key = shapeString(x.shape);
+  std::string key = tensorKey(x);
   std::lock_guard<std::mutex> lock(plansMu);
   auto it = plans.find(key);
   if (it != plans.end()) return *it->second;
   auto plan = std::make_unique<BnPlan>();
   VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &plan->xD);
+  VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &plan->fD);
   VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &plan->cD);
-  VGG_CUDNN_CALL(op, cudnnSetTensor4dDescriptor, plan->xD, cu::CUDNN_TENSOR_NCHW, cu::CUDNN_DATA_FLOAT, (int)x.shape[0], (int)x.shape[1],
-                 (int)x.shape[2], (int)x.shape[3]);
-  VGG_CUDNN_CALL(op, cudnnSetTensor4dDescriptor, plan->cD, cu::CUDNN_TENSOR_NCHW, cu::CUDNN_DATA_FLOAT, 1, (int)x.shape[1], 1, 1);
+  setTensor4d(op, plan->xD, x.shape, x.dtype, x.layout == Layout::nhwc);
+  setTensor4d(op, plan->fD, x.shape, DType::f32, false);
+  // What cudnnDeriveBNTensorDescriptor gives in spatial mode for float, half and bfloat16 x alike.
+  setTensor4d(op, plan->cD, {1, x.shape[1], 1, 1}, DType::f32, false);
   BnPlan& P = *plan;
   plans[key] = std::move(plan);
   return P;
 }
+
+const float kOne = 1.0f, kZero = 0.0f;
 
 }  // namespace
 
@@ -37,30 +47,37 @@ void CudaBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const
                                      const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
                                      const BatchNormParams& p) {
   const char* op = "batchNorm2dForward";
-  requirePlainF32(op, {&x, &gamma, &beta, &runningMean, &runningVar, &y, &saveMean, &saveInvStd});
+  requireActivation(op, {&x, &y});
+  requirePlainF32(op, {&gamma, &beta, &runningMean, &runningVar, &saveMean, &saveInvStd});
   Context& c = ctx(op);
   BnPlan& P = planFor(op, x);
-  const float one = 1.0f, zero = 0.0f;
   if (p.training)
-    VGG_CUDNN_CALL(op, cudnnBatchNormalizationForwardTraining, c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &one, &zero, P.xD, x.data(), P.xD, y.data(),
-                   P.cD, gamma.data(), beta.data(), (double)p.momentum, runningMean.data(), runningVar.data(), (double)p.eps,
-                   saveMean.data(), saveInvStd.data());
+    cudnnOrViaF32(op, "cudnnBatchNormalizationForwardTraining", &P.trainViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
+      return dnn().cudnnBatchNormalizationForwardTraining(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, P.x(f32), in[0], P.x(f32), out,
+                                                          P.cD, gamma.data(), beta.data(), (double)p.momentum, runningMean.data(),
+                                                          runningVar.data(), (double)p.eps, saveMean.data(), saveInvStd.data());
+    });
   else
-    VGG_CUDNN_CALL(op, cudnnBatchNormalizationForwardInference, c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &one, &zero, P.xD, x.data(), P.xD,
-                   y.data(), P.cD, gamma.data(), beta.data(), runningMean.data(), runningVar.data(), (double)p.eps);
+    cudnnOrViaF32(op, "cudnnBatchNormalizationForwardInference", &P.inferViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
+      return dnn().cudnnBatchNormalizationForwardInference(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, P.x(f32), in[0], P.x(f32), out,
+                                                           P.cD, gamma.data(), beta.data(), runningMean.data(), runningVar.data(),
+                                                           (double)p.eps);
+    });
   if (p.relu) reluForward(y, y);  // in place, on the same stream
 }
 
 void CudaBackend::batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean, const Tensor& saveInvStd,
                                       const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps) {
   const char* op = "batchNorm2dBackward";
-  requirePlainF32(op, {&x, &dy, &gamma, &saveMean, &saveInvStd, &dx, &dgamma, &dbeta});
+  requireActivation(op, {&x, &dy, &dx});
+  requirePlainF32(op, {&gamma, &saveMean, &saveInvStd, &dgamma, &dbeta});
   Context& c = ctx(op);
   BnPlan& P = planFor(op, x);
-  const float one = 1.0f, zero = 0.0f;
-  VGG_CUDNN_CALL(op, cudnnBatchNormalizationBackward, c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &zero, P.xD, x.data(), P.xD,
-                 dy.data(), P.xD, dx.data(), P.cD, gamma.data(), dgamma.data(), dbeta.data(), (double)eps, saveMean.data(),
-                 saveInvStd.data());
+  cudnnOrViaF32(op, "cudnnBatchNormalizationBackward", &P.backwardViaF32, {&x, &dy}, dx, [&](bool f32, const void* const* in, void* out) {
+    return dnn().cudnnBatchNormalizationBackward(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero, P.x(f32), in[0],
+                                                 P.x(f32), in[1], P.x(f32), out, P.cD, gamma.data(), dgamma.data(), dbeta.data(),
+                                                 (double)eps, saveMean.data(), saveInvStd.data());
+  });
 }
 
 }  // namespace vgg

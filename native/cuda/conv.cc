@@ -1,5 +1,11 @@
 // Convolution through cuDNN's legacy API: descriptors and algorithms found once per shape (Find*Ex,
 // which times the real algorithms on the real buffers) and cached; bias and ReLU as our own kernels.
+//
+// float32 runs NCHW (cuDNN's fastest fp32 kernels here), FMA math unless TF32 is on. bfloat16 runs NHWC
+// with KRSC filters, compute in fp32 (cuDNN's PSEUDO_BFLOAT16_CONFIG) and tensor-op math: its tensor-core
+// kernels want x, w and y in one format, as PyTorch's channels_last gives them. Operands stored otherwise
+// (plain bf16, such as the first layer's input; OIHW weights; nhwc fp32) are staged through the backend's
+// scratch buffer, so every call of one dtype sees one format.
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -9,17 +15,38 @@ namespace vgg {
 
 namespace {
 
+// The algorithm Find*Ex chose for one direction of one plan.
+template <class Perf, int Count>
+struct Choice {
+  bool found = false;
+  decltype(Perf::algo) algo{};
+  cu::cudnnMathType_t math{};
+  size_t wsBytes = 0;
+};
+
 struct ConvPlan {
   cu::cudnnTensorDescriptor_t xD = nullptr, yD = nullptr;
   cu::cudnnFilterDescriptor_t wD = nullptr;
   cu::cudnnConvolutionDescriptor_t cD = nullptr;
-  bool fwdFound = false, bwdDataFound = false, bwdFilterFound = false;
-  cu::cudnnConvolutionFwdAlgo_t fwd{};
-  cu::cudnnConvolutionBwdDataAlgo_t bwdData{};
-  cu::cudnnConvolutionBwdFilterAlgo_t bwdFilter{};
-  cu::cudnnMathType_t fwdMath{}, bwdDataMath{}, bwdFilterMath{};
-  size_t fwdWs = 0, bwdDataWs = 0, bwdFilterWs = 0;
+  Choice<cu::cudnnConvolutionFwdAlgoPerf_t, cu::CUDNN_CONVOLUTION_FWD_ALGO_COUNT> fwd;
+  Choice<cu::cudnnConvolutionBwdDataAlgoPerf_t, cu::CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT> bwdData;
+  Choice<cu::cudnnConvolutionBwdFilterAlgoPerf_t, cu::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT> bwdFilter;
 };
+
+// The dtype of a call's activations and the storage format it runs in (see the top of this file).
+struct Mode {
+  DType dt;
+  bool nhwc;
+};
+Mode modeFor(DType activations) { return {activations, activations == DType::bf16}; }
+
+// Tensor cores for bf16 (its products are exact in fp32, so they cost no accuracy); TF32 only when asked.
+bool anyMath(Mode m) { return m.dt == DType::bf16 || cuda().tf32(); }
+// FMA math keeps fp32 exact on Ampere and later (DEFAULT_MATH there allows TF32).
+cu::cudnnMathType_t searchMath(Mode m) {
+  if (m.dt == DType::bf16) return cu::CUDNN_TENSOR_OP_MATH;
+  return cuda().tf32() ? cu::CUDNN_DEFAULT_MATH : cu::CUDNN_FMA_MATH;
+}
 
 std::mutex plansMu;
 std::map<std::string, std::unique_ptr<ConvPlan>> plans;
@@ -34,14 +61,11 @@ size_t findWorkspaceBytes() {
   return bytes;
 }
 
-void set4d(const char* op, cu::cudnnTensorDescriptor_t d, const std::vector<int64_t>& s) {
-  VGG_CUDNN_CALL(op, cudnnSetTensor4dDescriptor, d, cu::CUDNN_TENSOR_NCHW, cu::CUDNN_DATA_FLOAT, (int)s[0], (int)s[1], (int)s[2], (int)s[3]);
-}
-
-ConvPlan& planFor(const char* op, const Tensor& x, const Tensor& w, const Tensor& y, const ConvParams& p) {
-  std::string key = shapeString(x.shape) + shapeString(w.shape) + shapeString(y.shape) + "/" + std::to_string(p.strideH) + "," +
-                    std::to_string(p.strideW) + "," + std::to_string(p.padH) + "," + std::to_string(p.padW) +
-                    (cuda().tf32() ? "/tf32" : "/fp32");
+ConvPlan& planFor(const char* op, const std::vector<int64_t>& x, const std::vector<int64_t>& w, const std::vector<int64_t>& y,
+                  const ConvParams& p, Mode m) {
+  std::string key = shapeString(x) + shapeString(w) + shapeString(y) + "/" + std::to_string(p.strideH) + "," + std::to_string(p.strideW) +
+                    "," + std::to_string(p.padH) + "," + std::to_string(p.padW) + "/" + dtypeName(m.dt) + (m.nhwc ? "/nhwc" : "/nchw") +
+                    (anyMath(m) ? "/tensor-op" : "/fma");
   std::lock_guard<std::mutex> lock(plansMu);
   auto it = plans.find(key);
   if (it != plans.end()) return *it->second;
@@ -51,25 +75,24 @@ ConvPlan& planFor(const char* op, const Tensor& x, const Tensor& w, const Tensor
   VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &P.yD);
   VGG_CUDNN_CALL(op, cudnnCreateFilterDescriptor, &P.wD);
   VGG_CUDNN_CALL(op, cudnnCreateConvolutionDescriptor, &P.cD);
-  set4d(op, P.xD, x.shape);
-  set4d(op, P.yD, y.shape);
-  VGG_CUDNN_CALL(op, cudnnSetFilter4dDescriptor, P.wD, cu::CUDNN_DATA_FLOAT, cu::CUDNN_TENSOR_NCHW, (int)w.shape[0], (int)w.shape[1],
-                 (int)w.shape[2], (int)w.shape[3]);
+  setTensor4d(op, P.xD, x, m.dt, m.nhwc);
+  setTensor4d(op, P.yD, y, m.dt, m.nhwc);
+  // For filters, NHWC means KRSC; dims are given as K, C, R, S either way.
+  VGG_CUDNN_CALL(op, cudnnSetFilter4dDescriptor, P.wD, dnnType(m.dt), m.nhwc ? cu::CUDNN_TENSOR_NHWC : cu::CUDNN_TENSOR_NCHW, (int)w[0],
+                 (int)w[1], (int)w[2], (int)w[3]);
+  // Compute type FLOAT for both dtypes: fp32 accumulation (for bf16 data, PSEUDO_BFLOAT16_CONFIG).
   VGG_CUDNN_CALL(op, cudnnSetConvolution2dDescriptor, P.cD, p.padH, p.padW, p.strideH, p.strideW, 1, 1, cu::CUDNN_CROSS_CORRELATION,
                  cu::CUDNN_DATA_FLOAT);
   plans[key] = std::move(plan);
   return P;
 }
 
-// FMA math keeps fp32 exact on Ampere and later (DEFAULT_MATH there allows TF32).
-cu::cudnnMathType_t searchMath() { return cuda().tf32() ? cu::CUDNN_DEFAULT_MATH : cu::CUDNN_FMA_MATH; }
-
-// The fastest successful result that fits the workspace; with TF32 off, only FMA-math results.
+// The fastest successful result that fits the workspace; for fp32 with TF32 off, only FMA-math results.
 template <class Perf>
-const Perf* pick(const Perf* r, int n, size_t cap) {
+const Perf* pick(const Perf* r, int n, size_t cap, bool anyMathType) {
   for (int i = 0; i < n; i++) {
     if (r[i].status != cu::CUDNN_STATUS_SUCCESS || r[i].memory > cap) continue;
-    if (!cuda().tf32() && r[i].mathType != cu::CUDNN_FMA_MATH && r[i].mathType != cu::CUDNN_DEFAULT_MATH) continue;
+    if (!anyMathType && r[i].mathType != cu::CUDNN_FMA_MATH && r[i].mathType != cu::CUDNN_DEFAULT_MATH) continue;
     return &r[i];
   }
   return nullptr;
@@ -80,89 +103,119 @@ const Perf* pick(const Perf* r, int n, size_t cap) {
                                  std::to_string(n) + " tried; VGG_CIFAR_CUDNN_WORKSPACE_MB raises it)");
 }
 
+// One direction of a convolution: on the plan's first call, `find(results, count, &returned, ws, cap)`
+// (a Find*Ex) chooses the algorithm; then `run(algo, ws, wsBytes)` runs it. Both return cuDNN's status.
+template <class Perf, int Count, class Find, class Run>
+void convolve(const char* op, const char* findCall, const char* runCall, ConvPlan& P, Choice<Perf, Count>& ch, Mode m, Find&& find,
+              Run&& run) {
+  if (!ch.found) {
+    VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, searchMath(m));
+    size_t cap = findWorkspaceBytes();
+    void* ws = cuda().workspace(op, cap);
+    Perf r[Count];
+    int n = 0;
+    checkCudnn(find(r, Count, &n, ws, cap), op, findCall);
+    const Perf* best = pick(r, n, cap, anyMath(m));
+    if (!best) noAlgorithm(op, findCall, n);
+    ch.algo = best->algo;
+    ch.math = anyMath(m) ? best->mathType : cu::CUDNN_FMA_MATH;
+    ch.wsBytes = best->memory;
+    ch.found = true;
+  }
+  VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, ch.math);
+  void* ws = cuda().workspace(op, ch.wsBytes);
+  checkCudnn(run(ch.algo, ws, ch.wsBytes), op, runCall);
+}
+
+// ---------- staging operands into the call's format ----------
+
+bool staged(const Tensor& t, Mode m) { return (t.layout == Layout::nhwc) != m.nhwc; }
+size_t stageBytes(const Tensor& t, Mode m) { return staged(t, m) ? t.bytes() : 0; }
+// Weights are always plain OIHW; NHWC runs take them as KRSC.
+size_t filterBytes(const Tensor& w, Mode m) { return m.nhwc ? w.bytes() : 0; }
+
+// An input in the call's format: t itself, or its copy in `slot` (non-null exactly when t needs one).
+const void* stageIn(const char* op, const Tensor& t, void* slot, Mode m, cudaStream_t s) {
+  if (!slot) return t.data();
+  launchTranspose(op, t.data(), slot, t.shape, m.nhwc, dtypeSize(t.dtype), s);
+  return slot;
+}
+// Where an output is written in the call's format; finishOut then moves it into t.
+void* stageOut(const Tensor& t, void* slot) { return slot ? slot : t.data(); }
+void finishOut(const char* op, const Tensor& t, void* slot, Mode m, cudaStream_t s) {
+  if (slot) launchTranspose(op, slot, t.data(), t.shape, !m.nhwc, dtypeSize(t.dtype), s);
+}
+
+const float kOne = 1.0f, kZero = 0.0f;
+
 }  // namespace
 
 void CudaBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) {
   const char* op = "conv2dForward";
-  requirePlainF32(op, {&x, &w, b, &y});
+  requireActivation(op, {&x, &w, &y});
   Context& c = ctx(op);
-  ConvPlan& P = planFor(op, x, w, y, p);
-  if (!P.fwdFound) {
-    VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, searchMath());
-    size_t cap = findWorkspaceBytes();
-    void* ws = workspace(op, cap);
-    cu::cudnnConvolutionFwdAlgoPerf_t r[cu::CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int n = 0;
-    VGG_CUDNN_CALL(op, cudnnFindConvolutionForwardAlgorithmEx, c.dnn, P.xD, x.data(), P.wD, w.data(), P.cD, P.yD, y.data(),
-                   cu::CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, r, ws, cap);
-    const auto* best = pick(r, n, cap);
-    if (!best) noAlgorithm(op, "cudnnFindConvolutionForwardAlgorithmEx", n);
-    P.fwd = best->algo;
-    P.fwdMath = cuda().tf32() ? best->mathType : cu::CUDNN_FMA_MATH;
-    P.fwdWs = best->memory;
-    P.fwdFound = true;
-  }
-  VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, P.fwdMath);
-  const float one = 1.0f, zero = 0.0f;
-  void* ws = workspace(op, P.fwdWs);
-  VGG_CUDNN_CALL(op, cudnnConvolutionForward, c.dnn, &one, P.xD, x.data(), P.wD, w.data(), P.cD, P.fwd, ws, P.fwdWs, &zero, P.yD, y.data());
-  if (b || fuseRelu)
-    launchBiasAct(op, y.as<float>(), b ? b->as<float>() : nullptr, y.shape[0], y.shape[1], y.shape[2] * y.shape[3], fuseRelu, c.stream);
+  Mode m = modeFor(x.dtype);
+  ConvPlan& P = planFor(op, x.shape, w.shape, y.shape, p, m);
+  std::vector<void*> slot = scratchSlices(op, {stageBytes(x, m), filterBytes(w, m), stageBytes(y, m)});
+  const void* xs = stageIn(op, x, slot[0], m, c.stream);
+  const void* ws = stageIn(op, w, slot[1], m, c.stream);
+  void* ys = stageOut(y, slot[2]);
+  convolve(
+      op, "cudnnFindConvolutionForwardAlgorithmEx", "cudnnConvolutionForward", P, P.fwd, m,
+      [&](cu::cudnnConvolutionFwdAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
+        return dnn().cudnnFindConvolutionForwardAlgorithmEx(c.dnn, P.xD, xs, P.wD, ws, P.cD, P.yD, ys, count, n, r, work, cap);
+      },
+      [&](cu::cudnnConvolutionFwdAlgo_t algo, void* work, size_t bytes) {
+        return dnn().cudnnConvolutionForward(c.dnn, &kOne, P.xD, xs, P.wD, ws, P.cD, algo, work, bytes, &kZero, P.yD, ys);
+      });
+  finishOut(op, y, slot[2], m, c.stream);
+  if (b || fuseRelu) launchBiasAct(op, y.data(), y.dtype, b ? b->as<float>() : nullptr, channelView(y), fuseRelu, c.stream);
 }
 
 void CudaBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) {
   const char* op = "conv2dBackwardData";
-  requirePlainF32(op, {&dy, &w, &dx});
+  requireActivation(op, {&dy, &w, &dx});
   Context& c = ctx(op);
-  ConvPlan& P = planFor(op, dx, w, dy, p);
-  if (!P.bwdDataFound) {
-    VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, searchMath());
-    size_t cap = findWorkspaceBytes();
-    void* ws = workspace(op, cap);
-    cu::cudnnConvolutionBwdDataAlgoPerf_t r[cu::CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int n = 0;
-    VGG_CUDNN_CALL(op, cudnnFindConvolutionBackwardDataAlgorithmEx, c.dnn, P.wD, w.data(), P.yD, dy.data(), P.cD, P.xD, dx.data(),
-                   cu::CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, r, ws, cap);
-    const auto* best = pick(r, n, cap);
-    if (!best) noAlgorithm(op, "cudnnFindConvolutionBackwardDataAlgorithmEx", n);
-    P.bwdData = best->algo;
-    P.bwdDataMath = cuda().tf32() ? best->mathType : cu::CUDNN_FMA_MATH;
-    P.bwdDataWs = best->memory;
-    P.bwdDataFound = true;
-  }
-  VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, P.bwdDataMath);
-  const float one = 1.0f, zero = 0.0f;
-  void* ws = workspace(op, P.bwdDataWs);
-  VGG_CUDNN_CALL(op, cudnnConvolutionBackwardData, c.dnn, &one, P.wD, w.data(), P.yD, dy.data(), P.cD, P.bwdData, ws, P.bwdDataWs, &zero,
-                 P.xD, dx.data());
+  Mode m = modeFor(dy.dtype);
+  ConvPlan& P = planFor(op, dx.shape, w.shape, dy.shape, p, m);
+  std::vector<void*> slot = scratchSlices(op, {stageBytes(dy, m), filterBytes(w, m), stageBytes(dx, m)});
+  const void* dys = stageIn(op, dy, slot[0], m, c.stream);
+  const void* ws = stageIn(op, w, slot[1], m, c.stream);
+  void* dxs = stageOut(dx, slot[2]);
+  convolve(
+      op, "cudnnFindConvolutionBackwardDataAlgorithmEx", "cudnnConvolutionBackwardData", P, P.bwdData, m,
+      [&](cu::cudnnConvolutionBwdDataAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
+        return dnn().cudnnFindConvolutionBackwardDataAlgorithmEx(c.dnn, P.wD, ws, P.yD, dys, P.cD, P.xD, dxs, count, n, r, work, cap);
+      },
+      [&](cu::cudnnConvolutionBwdDataAlgo_t algo, void* work, size_t bytes) {
+        return dnn().cudnnConvolutionBackwardData(c.dnn, &kOne, P.wD, ws, P.yD, dys, P.cD, algo, work, bytes, &kZero, P.xD, dxs);
+      });
+  finishOut(op, dx, slot[2], m, c.stream);
 }
 
 void CudaBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) {
   const char* op = "conv2dBackwardFilter";
-  requirePlainF32(op, {&x, &dy, &dw, db});
+  requireActivation(op, {&x, &dy, &dw});
   Context& c = ctx(op);
-  ConvPlan& P = planFor(op, x, dw, dy, p);
-  if (!P.bwdFilterFound) {
-    VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, searchMath());
-    size_t cap = findWorkspaceBytes();
-    void* ws = workspace(op, cap);
-    cu::cudnnConvolutionBwdFilterAlgoPerf_t r[cu::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int n = 0;
-    VGG_CUDNN_CALL(op, cudnnFindConvolutionBackwardFilterAlgorithmEx, c.dnn, P.xD, x.data(), P.yD, dy.data(), P.cD, P.wD, dw.data(),
-                   cu::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, r, ws, cap);
-    const auto* best = pick(r, n, cap);
-    if (!best) noAlgorithm(op, "cudnnFindConvolutionBackwardFilterAlgorithmEx", n);
-    P.bwdFilter = best->algo;
-    P.bwdFilterMath = cuda().tf32() ? best->mathType : cu::CUDNN_FMA_MATH;
-    P.bwdFilterWs = best->memory;
-    P.bwdFilterFound = true;
-  }
-  VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, P.bwdFilterMath);
-  const float one = 1.0f, zero = 0.0f;
-  void* ws = workspace(op, P.bwdFilterWs);
-  VGG_CUDNN_CALL(op, cudnnConvolutionBackwardFilter, c.dnn, &one, P.xD, x.data(), P.yD, dy.data(), P.cD, P.bwdFilter, ws, P.bwdFilterWs,
-                 &zero, P.wD, dw.data());
-  if (db) launchBiasGrad(op, dy.as<float>(), db->as<float>(), dy.shape[0], dy.shape[1], dy.shape[2] * dy.shape[3], c.stream);
+  Mode m = modeFor(x.dtype);
+  ConvPlan& P = planFor(op, x.shape, dw.shape, dy.shape, p, m);
+  // cuDNN writes dw in the activations' dtype and the call's format; an fp32 or OIHW dw is converted after.
+  bool direct = !m.nhwc && dw.dtype == m.dt;
+  std::vector<void*> slot =
+      scratchSlices(op, {stageBytes(x, m), stageBytes(dy, m), direct ? 0 : (size_t)dw.numel() * dtypeSize(m.dt)});
+  const void* xs = stageIn(op, x, slot[0], m, c.stream);
+  const void* dys = stageIn(op, dy, slot[1], m, c.stream);
+  void* dws = direct ? dw.data() : slot[2];
+  convolve(
+      op, "cudnnFindConvolutionBackwardFilterAlgorithmEx", "cudnnConvolutionBackwardFilter", P, P.bwdFilter, m,
+      [&](cu::cudnnConvolutionBwdFilterAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
+        return dnn().cudnnFindConvolutionBackwardFilterAlgorithmEx(c.dnn, P.xD, xs, P.yD, dys, P.cD, P.wD, dws, count, n, r, work, cap);
+      },
+      [&](cu::cudnnConvolutionBwdFilterAlgo_t algo, void* work, size_t bytes) {
+        return dnn().cudnnConvolutionBackwardFilter(c.dnn, &kOne, P.xD, xs, P.yD, dys, P.cD, algo, work, bytes, &kZero, P.wD, dws);
+      });
+  if (!direct) launchConvert(op, dws, m.dt, m.nhwc, dw.data(), dw.dtype, false, dw.shape, c.stream);
+  if (db) launchBiasGrad(op, dy.data(), dy.dtype, db->as<float>(), channelView(dy), c.stream);
 }
 
 }  // namespace vgg

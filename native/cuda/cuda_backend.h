@@ -49,6 +49,10 @@ class CudaBackend final : public Backend {
   // A device scratch buffer of at least `bytes`, owned by the backend and reused by every op (it grows
   // while algorithms are being found, then stays put). Valid until the next call.
   void* workspace(const char* op, size_t bytes);
+  // A second such buffer for an op's own staging (bf16 filter gradients, layout copies) while cuDNN has
+  // the workspace: same rules. `scratchSlices` carves it into 256-byte aligned pieces (nullptr for 0 bytes).
+  void* scratch(const char* op, size_t bytes);
+  std::vector<void*> scratchSlices(const char* op, std::initializer_list<size_t> bytes);
   // TF32 tensor-core math for fp32 convolutions and GEMMs: off by default (fp32 parity with the CPU);
   // VGG_CIFAR_TF32=1 turns it on at start-up, native.setTf32() at any time (before or after init).
   bool tf32() const { return tf32_; }
@@ -62,6 +66,9 @@ class CudaBackend final : public Backend {
   std::atomic<bool> tf32_{false};
   void* ws_ = nullptr;
   size_t wsBytes_ = 0;
+  void* scratch_ = nullptr;
+  size_t scratchBytes_ = 0;
+  void* grow(const char* op, void*& buf, size_t& have, size_t bytes, const char* what);
   std::mutex statusMu_;
   bool statusDone_ = false;
   BackendStatus probeStatus();  // what status() caches: driver, device, libraries
@@ -80,17 +87,76 @@ void checkLaunch(const char* op, const char* kernel);
 #define VGG_CUDNN_CALL(op, fn, ...) ::vgg::checkCudnn(::vgg::cuda().dnn().fn(__VA_ARGS__), op, #fn)
 #define VGG_CUBLAS_CALL(op, fn, ...) ::vgg::checkCublas(::vgg::cuda().blas().fn(__VA_ARGS__), op, #fn)
 
-// Rejects tensors this backend does not handle yet (non-plain layouts, non-fp32 data).
+// Rejects tensors this backend does not handle (non-plain layouts, non-fp32 data): the float32-only ops.
 void requirePlainF32(const char* op, std::initializer_list<const Tensor*> ts);
+// Activation operands of the bf16-capable ops: float32 or bfloat16, plain or nhwc.
+void requireActivation(const char* op, std::initializer_list<const Tensor*> ts);
 
-// Kernel launchers used by the library-backed op files (defined in elementwise.cu).
-void launchBiasAct(const char* op, float* y, const float* bias, int64_t outer, int64_t channels, int64_t inner, bool relu, cudaStream_t s);
-void launchBiasGrad(const char* op, const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner, cudaStream_t s);
-void launchRelu(const char* op, const float* x, float* y, int64_t n, cudaStream_t s);
+// cuDNN's data type for a float32 / bfloat16 tensor.
+cu::cudnnDataType_t dnnType(DType t);
+// A 4-D tensor descriptor over logical NCHW dims, stored NHWC when `nhwc` (cuDNN's format argument).
+void setTensor4d(const char* op, cu::cudnnTensorDescriptor_t d, const std::vector<int64_t>& shape, DType t, bool nhwc);
+// What a cache of descriptors or algorithms must tell apart: shape, dtype, layout.
+std::string tensorKey(const Tensor& t);
+
+// A tensor seen as [outer, channels, inner] for per-channel kernels: plain NCHW is [N, C, H*W], nhwc is
+// [N*H*W, C, 1], a 2-D [N, M] matrix is [N, M, 1].
+struct ChannelView { int64_t outer, channels, inner; };
+inline ChannelView channelView(const Tensor& t) {
+  if (t.dim() != 4) return {t.shape[0], t.numel() / t.shape[0], 1};
+  int64_t hw = t.shape[2] * t.shape[3];
+  return t.layout == Layout::nhwc ? ChannelView{t.shape[0] * hw, t.shape[1], 1} : ChannelView{t.shape[0], t.shape[1], hw};
+}
+
+// Kernel launchers used by the library-backed op files (defined in elementwise.cu). Element type `t` is
+// float32 or bfloat16 (bf16 math in fp32, rounded once to nearest even on store); biases and db are fp32.
+void launchBiasAct(const char* op, void* y, DType t, const float* bias, ChannelView v, bool relu, cudaStream_t s);
+void launchBiasGrad(const char* op, const void* dy, DType t, float* db, ChannelView v, cudaStream_t s);
+void launchRelu(const char* op, const void* x, void* y, DType t, int64_t n, cudaStream_t s);
 void launchFill(const char* op, void* p, DType t, int64_t n, float value, cudaStream_t s);
+// Element-wise copy of a 4-D tensor between layouts (plain / nhwc) and float dtypes (float32 / bfloat16).
+void launchConvert(const char* op, const void* src, DType st, bool srcNhwc, void* dst, DType dt, bool dstNhwc,
+                   const std::vector<int64_t>& shape, cudaStream_t s);
 // NCHW <-> NHWC (for copies between layouts); elementSize 1, 2 or 4.
 void launchTranspose(const char* op, const void* src, void* dst, const std::vector<int64_t>& shape, bool toNhwc, size_t elementSize,
                      cudaStream_t s);
+// cuDNN's legacy pooling and batch normalization on bfloat16 or nhwc data: NVIDIA documents these, but
+// which builds and GPUs take which combination is not ours to check here. Such a call that cuDNN refuses
+// (a BAD_PARAM or NOT_SUPPORTED status, before it runs anything) is retried with every operand converted
+// to fp32 NCHW in scratch (exact for bf16; the output is rounded to bf16 once), and `*viaF32` remembers
+// it for the plan. A genuine error fails the fp32 call too and is reported as usual. fp32 NCHW calls
+// run once. call(bool f32, const void* const* in, void* out) returns cuDNN's status; `in` and `out` are
+// the operands' data in their own format, or in fp32 NCHW when f32. At most 4 inputs.
+bool cudnnRefused(cu::cudnnStatus_t s);
+template <class Call>
+void cudnnOrViaF32(const char* op, const char* name, bool* viaF32, std::initializer_list<const Tensor*> in, const Tensor& out, Call&& call) {
+  const Tensor* ins[4];
+  const void* ptrs[4];
+  size_t n = 0;
+  for (const Tensor* t : in) {
+    ins[n] = t;
+    ptrs[n++] = t->data();
+  }
+  bool plainF32 = out.dtype == DType::f32 && out.layout == Layout::plain;
+  if (!*viaF32) {
+    cu::cudnnStatus_t s = call(false, ptrs, out.data());
+    if (plainF32 || !cudnnRefused(s)) return checkCudnn(s, op, name);
+    *viaF32 = true;
+  }
+  auto f32Bytes = [](const Tensor& t) { return ((size_t)t.numel() * sizeof(float) + 255) / 256 * 256; };
+  size_t total = f32Bytes(out);
+  for (size_t i = 0; i < n; i++) total += f32Bytes(*ins[i]);
+  char* at = static_cast<char*>(cuda().scratch(op, total));
+  cudaStream_t st = cuda().ctx(op).stream;
+  for (size_t i = 0; i < n; i++) {
+    launchConvert(op, ins[i]->data(), ins[i]->dtype, ins[i]->layout == Layout::nhwc, at, DType::f32, false, ins[i]->shape, st);
+    ptrs[i] = at;
+    at += f32Bytes(*ins[i]);
+  }
+  checkCudnn(call(true, ptrs, at), op, name);
+  launchConvert(op, at, DType::f32, false, out.data(), out.dtype, out.layout == Layout::nhwc, out.shape, st);
+}
+
 // Empty when our kernels can run on device 0, else why not (e.g. no kernel image for its architecture).
 std::string kernelImageProblem();
 

@@ -1,9 +1,25 @@
-// Elementwise kernels: fill, bias (+ReLU) and its gradient, ReLU, dropout, axpby, layout transposes.
+// Elementwise kernels: fill, bias (+ReLU) and its gradient, ReLU, dropout, axpby, casts, layout transposes.
+// The activation kernels are templates on the element type: float, or bfloat16 as uint16_t.
 #include "core/elementwise.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/launch.cuh"
 
 namespace vgg {
+
+// bfloat16 travels as its raw 16 bits (uint16_t): loaded to fp32 exactly, stored rounded to nearest even
+// with the same function as the CPU backend (core/elementwise.h), so both round alike.
+__device__ __forceinline__ float load(float v) { return v; }
+__device__ __forceinline__ float load(uint16_t v) { return bf16ToFloat(v); }
+template <class T> __device__ __forceinline__ T store(float v);
+template <> __device__ __forceinline__ float store<float>(float v) { return v; }
+template <> __device__ __forceinline__ uint16_t store<uint16_t>(float v) { return floatToBf16(v); }
+
+// Calls f with a value of the element type of a float32 / bfloat16 tensor (to pick a kernel instance).
+template <class F>
+void byType(DType t, F&& f) {
+  if (t == DType::bf16) f(uint16_t{});
+  else f(float{});
+}
 
 template <class T>
 __global__ void fillKernel(T* p, int64_t n, T v) {
@@ -12,6 +28,7 @@ __global__ void fillKernel(T* p, int64_t n, T v) {
 
 void launchFill(const char* op, void* p, DType t, int64_t n, float value, cudaStream_t s) {
   if (t == DType::f32) fillKernel<float><<<blocksFor(n), kThreads, 0, s>>>((float*)p, n, value);
+  else if (t == DType::bf16) fillKernel<uint16_t><<<blocksFor(n), kThreads, 0, s>>>((uint16_t*)p, n, floatToBf16(value));
   else fillKernel<int32_t><<<blocksFor(n), kThreads, 0, s>>>((int32_t*)p, n, (int32_t)value);
   checkLaunch(op, "fillKernel");
 }
@@ -31,71 +48,105 @@ std::string kernelImageProblem() {
 
 // y[o, c, i] = act(y[o, c, i] + bias[c]). 32-bit index arithmetic where it fits (64-bit division is
 // slow on GPUs and this runs after every convolution).
-template <class I>
-__global__ void biasActKernel(float* y, const float* bias, I n, I channels, I inner, bool relu) {
+template <class T, class I>
+__global__ void biasActKernel(T* y, const float* bias, I n, I channels, I inner, bool relu) {
   for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (I)blockDim.x * gridDim.x) {
-    float v = y[i] + bias[(i / inner) % channels];
-    y[i] = relu ? reluValue(v) : v;
+    float v = load(y[i]) + bias[(i / inner) % channels];
+    y[i] = store<T>(relu ? reluValue(v) : v);
   }
 }
 
-void launchBiasAct(const char* op, float* y, const float* bias, int64_t outer, int64_t channels, int64_t inner, bool relu, cudaStream_t s) {
-  int64_t n = outer * channels * inner;
+void launchBiasAct(const char* op, void* y, DType t, const float* bias, ChannelView v, bool relu, cudaStream_t s) {
+  int64_t n = v.outer * v.channels * v.inner;
   if (!bias) {
-    if (relu) launchRelu(op, y, y, n, s);
+    if (relu) launchRelu(op, y, y, t, n, s);
     return;
   }
-  if (n < (1ll << 31))
-    biasActKernel<uint32_t><<<blocksFor(n), kThreads, 0, s>>>(y, bias, (uint32_t)n, (uint32_t)channels, (uint32_t)inner, relu);
-  else
-    biasActKernel<uint64_t><<<blocksFor(n), kThreads, 0, s>>>(y, bias, (uint64_t)n, (uint64_t)channels, (uint64_t)inner, relu);
+  byType(t, [&](auto tag) {
+    using T = decltype(tag);
+    if (n < (1ll << 31))
+      biasActKernel<T, uint32_t><<<blocksFor(n), kThreads, 0, s>>>((T*)y, bias, (uint32_t)n, (uint32_t)v.channels, (uint32_t)v.inner, relu);
+    else
+      biasActKernel<T, uint64_t><<<blocksFor(n), kThreads, 0, s>>>((T*)y, bias, (uint64_t)n, (uint64_t)v.channels, (uint64_t)v.inner, relu);
+  });
   checkLaunch(op, "biasActKernel");
 }
 
-// db[c] = sum over o, i of dy[o, c, i]: one block per channel, a fixed reduction order (deterministic).
-// outer * inner < 2^31 (checked by the launcher).
-__global__ void biasGradKernel(const float* dy, float* db, uint32_t outer, uint32_t channels, uint32_t inner) {
+// db[c] = sum over o, i of dy[o, c, i], summed in fp32 whatever dy's type: one block per channel, a fixed
+// reduction order (deterministic). outer * inner < 2^31 (checked by the launcher).
+template <class T>
+__global__ void biasGradKernel(const T* dy, float* db, uint32_t outer, uint32_t channels, uint32_t inner) {
   uint32_t c = blockIdx.x, per = outer * inner;
   float acc = 0.0f;
   for (uint32_t j = threadIdx.x; j < per; j += blockDim.x) {
     uint32_t o = j / inner, i = j - o * inner;
-    acc += dy[((int64_t)o * channels + c) * inner + i];
+    acc += load(dy[((int64_t)o * channels + c) * inner + i]);
   }
   acc = blockSum(acc);
   if (threadIdx.x == 0) db[c] = acc;
 }
 
-void launchBiasGrad(const char* op, const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner, cudaStream_t s) {
-  if (outer * inner >= (1ll << 31) || channels >= (1ll << 31))
+void launchBiasGrad(const char* op, const void* dy, DType t, float* db, ChannelView v, cudaStream_t s) {
+  if (v.outer * v.inner >= (1ll << 31) || v.channels >= (1ll << 31))
     throw RangeErr(std::string(op) + ": bias gradient over more than 2^31 elements per channel is not supported on cuda");
-  biasGradKernel<<<(unsigned)channels, kThreads, 0, s>>>(dy, db, (uint32_t)outer, (uint32_t)channels, (uint32_t)inner);
+  byType(t, [&](auto tag) {
+    using T = decltype(tag);
+    biasGradKernel<T><<<(unsigned)v.channels, kThreads, 0, s>>>((const T*)dy, db, (uint32_t)v.outer, (uint32_t)v.channels, (uint32_t)v.inner);
+  });
   checkLaunch(op, "biasGradKernel");
 }
 
-__global__ void reluKernel(const float* x, float* y, int64_t n) {
-  VGG_GRID_LOOP(i, n) y[i] = reluValue(x[i]);
+template <class T>
+__global__ void reluKernel(const T* x, T* y, int64_t n) {
+  VGG_GRID_LOOP(i, n) y[i] = store<T>(reluValue(load(x[i])));
 }
-void launchRelu(const char* op, const float* x, float* y, int64_t n, cudaStream_t s) {
-  reluKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, n);
+void launchRelu(const char* op, const void* x, void* y, DType t, int64_t n, cudaStream_t s) {
+  byType(t, [&](auto tag) {
+    using T = decltype(tag);
+    reluKernel<T><<<blocksFor(n), kThreads, 0, s>>>((const T*)x, (T*)y, n);
+  });
   checkLaunch(op, "reluKernel");
 }
 
-__global__ void reluBackwardKernel(const float* y, const float* dy, float* dx, int64_t n) {
-  VGG_GRID_LOOP(i, n) dx[i] = reluGrad(y[i], dy[i]);
+template <class T>
+__global__ void reluBackwardKernel(const T* y, const T* dy, T* dx, int64_t n) {
+  VGG_GRID_LOOP(i, n) dx[i] = store<T>(reluGrad(load(y[i]), load(dy[i])));
 }
 
-// The mask draw is the CPU's (core/elementwise.h: the logical index is the RNG counter), so both
-// backends drop the same elements.
-__global__ void dropoutKernel(const float* x, uint8_t* mask, float* y, int64_t n, float p, float scale, uint64_t seed) {
-  VGG_GRID_LOOP(i, n) {
+// Dropout's mask and RNG counter follow the logical NCHW index whatever the storage (the CPU's forLogical),
+// so both backends drop the same elements. `C`/`HW` > 0 for nhwc storage, where the physical index j
+// walks (n, hw, c); 0 for plain, where the two indices coincide.
+struct LogicalIndex {
+  int64_t C = 0, HW = 0;
+  __device__ int64_t operator()(int64_t j) const {
+    if (!C) return j;
+    int64_t c = j % C, t = j / C;
+    return (t / HW * C + c) * HW + t % HW;
+  }
+};
+
+static LogicalIndex logicalIndex(const Tensor& t) {
+  LogicalIndex l;
+  if (t.layout == Layout::nhwc) {
+    l.C = t.shape[1];
+    l.HW = t.shape[2] * t.shape[3];
+  }
+  return l;
+}
+
+template <class T>
+__global__ void dropoutKernel(const T* x, uint8_t* mask, T* y, int64_t n, float p, float scale, uint64_t seed, LogicalIndex logical) {
+  VGG_GRID_LOOP(j, n) {
+    int64_t i = logical(j);
     uint8_t keep = dropoutKeep(seed, (uint64_t)i, p);
     mask[i] = keep;
-    y[i] = keep ? x[i] * scale : 0.0f;
+    y[j] = store<T>(keep ? load(x[j]) * scale : 0.0f);
   }
 }
 
-__global__ void dropoutBackwardKernel(const float* dy, const uint8_t* mask, float* dx, int64_t n, float scale) {
-  VGG_GRID_LOOP(i, n) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+template <class T>
+__global__ void dropoutBackwardKernel(const T* dy, const uint8_t* mask, T* dx, int64_t n, float scale, LogicalIndex logical) {
+  VGG_GRID_LOOP(j, n) dx[j] = store<T>(mask[logical(j)] ? load(dy[j]) * scale : 0.0f);
 }
 
 __global__ void toBf16Kernel(const float* x, uint16_t* y, int64_t n) { VGG_GRID_LOOP(i, n) y[i] = floatToBf16(x[i]); }
@@ -106,16 +157,16 @@ __global__ void axpbyKernel(const float* x, float* y, int64_t n, float alpha, fl
   VGG_GRID_LOOP(i, n) y[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
 }
 
+// The element at logical NCHW index i, stored plain or nhwc.
+__device__ __forceinline__ int64_t storedAt(int64_t i, int64_t C, int64_t HW, bool nhwc) {
+  if (!nhwc) return i;
+  int64_t hw = i % HW, c = (i / HW) % C, b = i / (HW * C);
+  return (b * HW + hw) * C + c;
+}
+
 template <class T>
 __global__ void transposeKernel(const T* src, T* dst, int64_t N, int64_t C, int64_t HW, bool toNhwc) {
-  int64_t n = N * C * HW;
-  VGG_GRID_LOOP(i, n) {
-    // i indexes NCHW order
-    int64_t hw = i % HW, c = (i / HW) % C, b = i / (HW * C);
-    int64_t j = (b * HW + hw) * C + c;  // the NHWC index
-    if (toNhwc) dst[j] = src[i];
-    else dst[i] = src[j];
-  }
+  VGG_GRID_LOOP(i, N * C * HW) dst[storedAt(i, C, HW, toNhwc)] = src[storedAt(i, C, HW, !toNhwc)];
 }
 
 void launchTranspose(const char* op, const void* src, void* dst, const std::vector<int64_t>& shape, bool toNhwc, size_t es, cudaStream_t s) {
@@ -126,34 +177,67 @@ void launchTranspose(const char* op, const void* src, void* dst, const std::vect
   checkLaunch(op, "transposeKernel");
 }
 
+template <class S, class D>
+__global__ void convertKernel(const S* src, bool srcNhwc, D* dst, bool dstNhwc, int64_t N, int64_t C, int64_t HW) {
+  VGG_GRID_LOOP(i, N * C * HW) dst[storedAt(i, C, HW, dstNhwc)] = store<D>(load(src[storedAt(i, C, HW, srcNhwc)]));
+}
+
+void launchConvert(const char* op, const void* src, DType st, bool srcNhwc, void* dst, DType dt, bool dstNhwc,
+                   const std::vector<int64_t>& shape, cudaStream_t s) {
+  int64_t N = shape[0], C = shape[1], HW = shape[2] * shape[3];
+  byType(st, [&](auto stag) {
+    byType(dt, [&](auto dtag) {
+      using S = decltype(stag);
+      using D = decltype(dtag);
+      convertKernel<S, D><<<blocksFor(N * C * HW), kThreads, 0, s>>>((const S*)src, srcNhwc, (D*)dst, dstNhwc, N, C, HW);
+    });
+  });
+  checkLaunch(op, "convertKernel");
+}
+
 // ---------- backend methods ----------
 
 void CudaBackend::reluForward(const Tensor& x, const Tensor& y) {
-  requirePlainF32("reluForward", {&x, &y});
-  launchRelu("reluForward", x.as<float>(), y.as<float>(), x.numel(), ctx("reluForward").stream);
+  requireActivation("reluForward", {&x, &y});
+  launchRelu("reluForward", x.data(), y.data(), x.dtype, x.numel(), ctx("reluForward").stream);
 }
 
 void CudaBackend::reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) {
-  requirePlainF32("reluBackward", {&y, &dy, &dx});
+  const char* op = "reluBackward";
+  requireActivation(op, {&y, &dy, &dx});
   int64_t n = y.numel();
-  reluBackwardKernel<<<blocksFor(n), kThreads, 0, ctx("reluBackward").stream>>>(y.as<float>(), dy.as<float>(), dx.as<float>(), n);
-  checkLaunch("reluBackward", "reluBackwardKernel");
+  cudaStream_t s = ctx(op).stream;
+  byType(y.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    reluBackwardKernel<T><<<blocksFor(n), kThreads, 0, s>>>(y.as<T>(), dy.as<T>(), dx.as<T>(), n);
+  });
+  checkLaunch(op, "reluBackwardKernel");
 }
 
 void CudaBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) {
-  requirePlainF32("dropoutForward", {&x, &y});
+  const char* op = "dropoutForward";
+  requireActivation(op, {&x, &y});
   int64_t n = x.numel();
   float scale = dropoutScale(p);
-  dropoutKernel<<<blocksFor(n), kThreads, 0, ctx("dropoutForward").stream>>>(x.as<float>(), mask.as<uint8_t>(), y.as<float>(), n, p, scale, seed);
-  checkLaunch("dropoutForward", "dropoutKernel");
+  cudaStream_t s = ctx(op).stream;
+  byType(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    dropoutKernel<T><<<blocksFor(n), kThreads, 0, s>>>(x.as<T>(), mask.as<uint8_t>(), y.as<T>(), n, p, scale, seed, logicalIndex(x));
+  });
+  checkLaunch(op, "dropoutKernel");
 }
 
 void CudaBackend::dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) {
-  requirePlainF32("dropoutBackward", {&dy, &dx});
+  const char* op = "dropoutBackward";
+  requireActivation(op, {&dy, &dx});
   int64_t n = dy.numel();
   float scale = dropoutScale(p);
-  dropoutBackwardKernel<<<blocksFor(n), kThreads, 0, ctx("dropoutBackward").stream>>>(dy.as<float>(), mask.as<uint8_t>(), dx.as<float>(), n, scale);
-  checkLaunch("dropoutBackward", "dropoutBackwardKernel");
+  cudaStream_t s = ctx(op).stream;
+  byType(dy.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    dropoutBackwardKernel<T><<<blocksFor(n), kThreads, 0, s>>>(dy.as<T>(), mask.as<uint8_t>(), dx.as<T>(), n, scale, logicalIndex(dy));
+  });
+  checkLaunch(op, "dropoutBackwardKernel");
 }
 
 void CudaBackend::axpby(const Tensor& x, const Tensor& y, float alpha, float beta) {

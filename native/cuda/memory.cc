@@ -55,6 +55,30 @@ void requirePlainF32(const char* op, std::initializer_list<const Tensor*> ts) {
   }
 }
 
+void requireActivation(const char* op, std::initializer_list<const Tensor*> ts) {
+  for (const Tensor* t : ts) {
+    if (!t) continue;
+    if (t->layout != Layout::plain && t->layout != Layout::nhwc)
+      throw RangeErr(std::string(op) + ": the cuda backend takes plain or nhwc tensors, got " + t->describe());
+    if (t->dtype != DType::f32 && t->dtype != DType::bf16)
+      throw RangeErr(std::string(op) + ": the cuda backend takes float32 or bfloat16 here, got " + t->describe());
+  }
+}
+
+bool cudnnRefused(cu::cudnnStatus_t s) {
+  int category = (int)s / 1000 * 1000;  // cuDNN 9's CUDNN_STATUS_CATEGORY: sub-codes such as NOT_SUPPORTED_DATA_TYPE
+  return category == cu::CUDNN_STATUS_BAD_PARAM || category == cu::CUDNN_STATUS_NOT_SUPPORTED;
+}
+
+cu::cudnnDataType_t dnnType(DType t) { return t == DType::bf16 ? cu::CUDNN_DATA_BFLOAT16 : cu::CUDNN_DATA_FLOAT; }
+
+void setTensor4d(const char* op, cu::cudnnTensorDescriptor_t d, const std::vector<int64_t>& s, DType t, bool nhwc) {
+  VGG_CUDNN_CALL(op, cudnnSetTensor4dDescriptor, d, nhwc ? cu::CUDNN_TENSOR_NHWC : cu::CUDNN_TENSOR_NCHW, dnnType(t), (int)s[0], (int)s[1],
+                 (int)s[2], (int)s[3]);
+}
+
+std::string tensorKey(const Tensor& t) { return std::string(dtypeName(t.dtype)) + shapeString(t.shape) + layoutName(t.layout); }
+
 // ---------- status ----------
 
 static std::string versionString(int v) {  // CUDA's 1000*major + 10*minor
@@ -104,6 +128,8 @@ BackendStatus CudaBackend::probeStatus() {
       s.details["devices"] = std::to_string(count);
       s.details["device"] = prop.name;
       s.details["computeCapability"] = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+      // cuDNN's and cuBLAS's bf16 tensor-core kernels start with Ampere.
+      s.details["bf16"] = prop.major >= 8 ? "tensor cores" : "none (needs compute capability 8.0)";
       s.details["memoryGiB"] = std::to_string((prop.totalGlobalMem + (1ull << 29)) >> 30);
       deviceText = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
                    s.details["memoryGiB"] + " GiB)";
@@ -160,17 +186,33 @@ void CudaBackend::setTf32(bool on) {
               "cublasSetMathMode");
 }
 
-void* CudaBackend::workspace(const char* op, size_t bytes) {
-  if (bytes <= wsBytes_) return ws_;
+void* CudaBackend::grow(const char* op, void*& buf, size_t& have, size_t bytes, const char* call) {
+  if (bytes <= have) return buf;
   Context& c = ctx(op);
   checkCuda(cudaStreamSynchronize(c.stream), op, "cudaStreamSynchronize");  // ops in flight may still use the old one
-  if (ws_) cudaFree(ws_);
-  ws_ = nullptr;
-  wsBytes_ = 0;
+  if (buf) cudaFree(buf);
+  buf = nullptr;
+  have = 0;
   size_t want = (bytes + (1 << 20) - 1) / (1 << 20) * (1 << 20);
-  checkCuda(cudaMalloc(&ws_, want), op, "cudaMalloc (workspace)");
-  wsBytes_ = want;
-  return ws_;
+  checkCuda(cudaMalloc(&buf, want), op, call);
+  have = want;
+  return buf;
+}
+
+void* CudaBackend::workspace(const char* op, size_t bytes) { return grow(op, ws_, wsBytes_, bytes, "cudaMalloc (workspace)"); }
+void* CudaBackend::scratch(const char* op, size_t bytes) { return grow(op, scratch_, scratchBytes_, bytes, "cudaMalloc (scratch)"); }
+
+std::vector<void*> CudaBackend::scratchSlices(const char* op, std::initializer_list<size_t> bytes) {
+  auto align = [](size_t n) { return (n + 255) / 256 * 256; };
+  size_t total = 0;
+  for (size_t b : bytes) total += align(b);
+  char* base = static_cast<char*>(scratch(op, total));
+  std::vector<void*> out;
+  for (size_t b : bytes) {
+    out.push_back(b ? base : nullptr);
+    base += align(b);
+  }
+  return out;
 }
 
 // ---------- memory ----------
@@ -246,7 +288,7 @@ void CudaBackend::fill(const Tensor& t, float value) {
     checkCuda(cudaMemsetAsync(t.data(), (int)(uint8_t)value, (size_t)n, c.stream), "fill", "cudaMemsetAsync");
     return;
   }
-  if (t.dtype != DType::f32 && t.dtype != DType::i32)
+  if (t.dtype != DType::f32 && t.dtype != DType::i32 && t.dtype != DType::bf16)
     throw RangeErr(std::string("fill: not supported for ") + dtypeName(t.dtype) + " on cuda");
   launchFill("fill", t.data(), t.dtype, n, value, c.stream);
 }

@@ -1,5 +1,6 @@
-// Max pooling through cuDNN. cuDNN's backward finds the maximum again from x and y, so the workspace
-// the CPU backend keeps (oneDNN's indices) is not needed here: its size is 0.
+// Max pooling through cuDNN, float32 or bfloat16, plain or nhwc (a max is exact in any dtype, so bf16
+// pooling loses nothing). cuDNN's backward finds the maximum again from x and y, so the workspace the CPU
+// backend keeps (oneDNN's indices) is not needed here: its size is 0.
 #include <map>
 #include <memory>
 #include "cuda/cuda_backend.h"
@@ -9,15 +10,19 @@ namespace vgg {
 namespace {
 
 struct PoolPlan {
-  cu::cudnnTensorDescriptor_t xD = nullptr, yD = nullptr;
+  cu::cudnnTensorDescriptor_t xD = nullptr, yD = nullptr, xF = nullptr, yF = nullptr;  // as stored; fp32 NCHW (cudnnOrViaF32)
   cu::cudnnPoolingDescriptor_t pD = nullptr;
+  bool forwardViaF32 = false, backwardViaF32 = false;
+  cu::cudnnTensorDescriptor_t x(bool f32) const { return f32 ? xF : xD; }
+  cu::cudnnTensorDescriptor_t y(bool f32) const { return f32 ? yF : yD; }
 };
 
 std::mutex plansMu;
 std::map<std::string, std::unique_ptr<PoolPlan>> plans;
 
+// x and y share a dtype and a layout (napi), and so do dy and dx with them.
 PoolPlan& planFor(const char* op, const Tensor& x, const Tensor& y, const PoolParams& p) {
-  std::string key = shapeString(x.shape) + shapeString(y.shape) + "/" + std::to_string(p.kernelH) + "," + std::to_string(p.kernelW) + "," +
+  std::string key = tensorKey(x) + tensorKey(y) + "/" + std::to_string(p.kernelH) + "," + std::to_string(p.kernelW) + "," +
                     std::to_string(p.strideH) + "," + std::to_string(p.strideW) + "," + std::to_string(p.padH) + "," + std::to_string(p.padW);
   std::lock_guard<std::mutex> lock(plansMu);
   auto it = plans.find(key);
@@ -26,11 +31,13 @@ PoolPlan& planFor(const char* op, const Tensor& x, const Tensor& y, const PoolPa
   PoolPlan& P = *plan;
   VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &P.xD);
   VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &P.yD);
+  VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &P.xF);
+  VGG_CUDNN_CALL(op, cudnnCreateTensorDescriptor, &P.yF);
   VGG_CUDNN_CALL(op, cudnnCreatePoolingDescriptor, &P.pD);
-  VGG_CUDNN_CALL(op, cudnnSetTensor4dDescriptor, P.xD, cu::CUDNN_TENSOR_NCHW, cu::CUDNN_DATA_FLOAT, (int)x.shape[0], (int)x.shape[1],
-                 (int)x.shape[2], (int)x.shape[3]);
-  VGG_CUDNN_CALL(op, cudnnSetTensor4dDescriptor, P.yD, cu::CUDNN_TENSOR_NCHW, cu::CUDNN_DATA_FLOAT, (int)y.shape[0], (int)y.shape[1],
-                 (int)y.shape[2], (int)y.shape[3]);
+  setTensor4d(op, P.xD, x.shape, x.dtype, x.layout == Layout::nhwc);
+  setTensor4d(op, P.yD, y.shape, y.dtype, y.layout == Layout::nhwc);
+  setTensor4d(op, P.xF, x.shape, DType::f32, false);
+  setTensor4d(op, P.yF, y.shape, DType::f32, false);
   // Deterministic max pooling; NaN propagates as in PyTorch.
   VGG_CUDNN_CALL(op, cudnnSetPooling2dDescriptor, P.pD, cu::CUDNN_POOLING_MAX_DETERMINISTIC, cu::CUDNN_PROPAGATE_NAN, p.kernelH, p.kernelW,
                  p.padH, p.padW, p.strideH, p.strideW);
@@ -44,20 +51,24 @@ size_t CudaBackend::maxPool2dWorkspaceSize(const Tensor& x, const Tensor& y, con
 
 void CudaBackend::maxPool2dForward(const Tensor& x, const Tensor& y, const Tensor* ws, const PoolParams& p) {
   const char* op = "maxPool2dForward";
-  requirePlainF32(op, {&x, &y});
+  requireActivation(op, {&x, &y});
   Context& c = ctx(op);
   PoolPlan& P = planFor(op, x, y, p);
   const float one = 1.0f, zero = 0.0f;
-  VGG_CUDNN_CALL(op, cudnnPoolingForward, c.dnn, P.pD, &one, P.xD, x.data(), &zero, P.yD, y.data());
+  cudnnOrViaF32(op, "cudnnPoolingForward", &P.forwardViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
+    return dnn().cudnnPoolingForward(c.dnn, P.pD, &one, P.x(f32), in[0], &zero, P.y(f32), out);
+  });
 }
 
 void CudaBackend::maxPool2dBackward(const Tensor& dy, const Tensor& x, const Tensor& y, const Tensor& ws, const Tensor& dx, const PoolParams& p) {
   const char* op = "maxPool2dBackward";
-  requirePlainF32(op, {&dy, &x, &y, &dx});
+  requireActivation(op, {&dy, &x, &y, &dx});
   Context& c = ctx(op);
   PoolPlan& P = planFor(op, x, y, p);
   const float one = 1.0f, zero = 0.0f;
-  VGG_CUDNN_CALL(op, cudnnPoolingBackward, c.dnn, P.pD, &one, P.yD, y.data(), P.yD, dy.data(), P.xD, x.data(), &zero, P.xD, dx.data());
+  cudnnOrViaF32(op, "cudnnPoolingBackward", &P.backwardViaF32, {&y, &dy, &x}, dx, [&](bool f32, const void* const* in, void* out) {
+    return dnn().cudnnPoolingBackward(c.dnn, P.pD, &one, P.y(f32), in[0], P.y(f32), in[1], P.x(f32), in[2], &zero, P.x(f32), out);
+  });
 }
 
 }  // namespace vgg

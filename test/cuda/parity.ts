@@ -10,7 +10,8 @@ export interface Spec {
   /** Initial contents (inputs, and in/out state such as running statistics or optimizer buffers). */
   data?: Host;
   dtype?: DType;
-  /** An activation: kept in the backend's preferred layout (blocked on the CPU). */
+  /** An activation: kept in the backend's preferred layout for its dtype (blocked on the CPU for float32,
+   *  nhwc on both for bfloat16). */
   act?: boolean;
 }
 
@@ -34,11 +35,25 @@ export function describeGpu(name: string, body: () => void): void {
 
 function make(device: Device, s: Spec): NativeTensor {
   const dtype = s.dtype ?? 'float32';
-  const layout = s.act && dtype === 'float32' && s.shape.length === 4 ? native.preferredLayout(device, s.shape) : 'plain';
+  const layout = s.act && s.shape.length === 4 ? native.preferredLayout(device, s.shape, dtype) : 'plain';
+  if (s.data && dtype === 'bfloat16') {
+    // bf16 inputs come from float32 data through native.cast, so both devices round them alike.
+    const f = native.fromArray(device, s.shape, s.data as Float32Array, 'float32', layout);
+    const t = native.empty(device, s.shape, dtype, layout);
+    native.cast(f, t);
+    f.dispose();
+    return t;
+  }
   if (s.data) return native.fromArray(device, s.shape, s.data, dtype, layout);
   const t = native.empty(device, s.shape, dtype, layout);
-  native.fill(t, dtype === 'float32' ? Number.NaN : 0);  // outputs an op forgets to write show up
+  // Outputs an op forgets to write show up (bf16 cannot be filled with NaN: a huge finite value).
+  native.fill(t, dtype === 'float32' ? Number.NaN : dtype === 'bfloat16' ? 1e30 : 0);
   return t;
+}
+
+/** bfloat16 bits (the top half of a float32) as float32 values. */
+export function bf16ToF32(bits: Uint16Array): Float32Array {
+  return new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer);
 }
 
 /** Runs `op` on `device` over tensors made from `specs`; returns every tensor's contents afterwards. */
@@ -49,22 +64,24 @@ export function runOn(device: Device, specs: Record<string, Spec | null>, op: (t
   const out: Record<string, Host> = {};
   for (const [k, x] of Object.entries(t)) {
     if (!x) continue;
-    out[k] = native.toArray(x) as Host;
+    const a = native.toArray(x);
+    out[k] = x.dtype === 'bfloat16' ? bf16ToF32(a as Uint16Array) : a as Host;
     x.dispose();
   }
   return out;
 }
 
-/** Runs on both devices; checks every tensor named in `compare` (relative error <= rtol; exact for integers). */
+/** Runs on both devices; checks every tensor named in `compare` (relative error <= rtol, or rtol[name]; exact for
+ *  integers). bfloat16 outputs are compared as their float32 values. */
 export function parity(specs: Record<string, Spec | null>, compare: string[], op: (t: Record<string, NativeTensor | null>) => void,
-  rtol = 1e-4): { cpu: Record<string, Host>; cuda: Record<string, Host> } {
+  rtol: number | Record<string, number> = 1e-4): { cpu: Record<string, Host>; cuda: Record<string, Host> } {
   const cpu = runOn('cpu', specs, op);
   const other = runOn(gpu, specs, op);
   for (const k of compare) {
     const a = other[k];
     const e = cpu[k];
     expect(a.length, k).toBe(e.length);
-    if (a instanceof Float32Array) expectRel(a, e as Float32Array, rtol, k);
+    if (a instanceof Float32Array) expectRel(a, e as Float32Array, typeof rtol === 'number' ? rtol : rtol[k], k);
     else expect(Array.from(a), k).toEqual(Array.from(e));
   }
   return { cpu, cuda: other };

@@ -4,6 +4,7 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
 #include "cuda/api.h"
 
@@ -12,6 +13,8 @@ namespace cu = vgg::cu;
 // ---------- values ----------
 #define VGG_SAME_VALUE(name) static_assert((long long)cu::name == (long long)::name, "api.h: wrong value of " #name);
 VGG_SAME_VALUE(CUDNN_STATUS_SUCCESS)
+VGG_SAME_VALUE(CUDNN_STATUS_BAD_PARAM)
+VGG_SAME_VALUE(CUDNN_STATUS_NOT_SUPPORTED)
 VGG_SAME_VALUE(CUDNN_DATA_FLOAT)
 VGG_SAME_VALUE(CUDNN_DATA_HALF)
 VGG_SAME_VALUE(CUDNN_DATA_BFLOAT16)
@@ -47,6 +50,10 @@ VGG_SAME_VALUE(CUBLAS_OP_T)
 VGG_SAME_VALUE(CUBLAS_DEFAULT_MATH)
 VGG_SAME_VALUE(CUBLAS_PEDANTIC_MATH)
 VGG_SAME_VALUE(CUBLAS_TF32_TENSOR_OP_MATH)
+VGG_SAME_VALUE(CUBLAS_COMPUTE_32F)
+VGG_SAME_VALUE(CUBLAS_GEMM_DEFAULT)
+// cudaDataType values linear.cc passes to cublasGemmEx (library_types.h, not redeclared: checked for drift).
+static_assert(CUDA_R_32F == 0 && CUDA_R_16BF == 14, "library_types.h: cudaDataType values changed");
 
 // ---------- types: our declaration -> the real one ----------
 template <class T> struct Real { using type = T; };
@@ -72,6 +79,8 @@ VGG_MAP(cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgoPerf_t
 VGG_MAP(cublasStatus_t, cublasStatus_t)
 VGG_MAP(cublasOperation_t, cublasOperation_t)
 VGG_MAP(cublasMath_t, cublasMath_t)
+VGG_MAP(cublasComputeType_t, cublasComputeType_t)
+VGG_MAP(cublasGemmAlgo_t, cublasGemmAlgo_t)
 
 // Handles are the same types (same struct tags).
 static_assert(std::is_same<cu::cudnnHandle_t, ::cudnnHandle_t>::value, "cudnnHandle_t");
@@ -90,6 +99,8 @@ VGG_SAME_SIZE(cudnnConvolutionFwdAlgo_t)
 VGG_SAME_SIZE(cublasStatus_t)
 VGG_SAME_SIZE(cublasOperation_t)
 VGG_SAME_SIZE(cublasMath_t)
+VGG_SAME_SIZE(cublasComputeType_t)
+VGG_SAME_SIZE(cublasGemmAlgo_t)
 
 // ---------- struct layouts ----------
 #define VGG_SAME_FIELD(t, f) static_assert(offsetof(cu::t, f) == offsetof(::t, f), "api.h: offset of " #t "." #f);
@@ -102,8 +113,21 @@ VGG_PERF(cudnnConvolutionBwdDataAlgoPerf_t)
 VGG_PERF(cudnnConvolutionBwdFilterAlgoPerf_t)
 
 // ---------- function signatures ----------
+// Overload-proof: C++ sees some functions overloaded (cublas_api.h adds an inline cublasGemmEx taking the
+// pre-11 cudaDataType compute type), so decltype(&::name) would be ambiguous. Passing &::name to `matches`
+// picks the overload of exactly our type if there is one (true_type), else a lone function of another
+// type falls to the ellipsis (false_type).
+template <class P> std::true_type matches(P);
+template <class P> std::false_type matches(...);
 #define VGG_SAME_SIGNATURE(name, ret, params)                                                   \
-  static_assert(std::is_same<Real<cu::PFN_##name>::type, decltype(&::name)>::value, \
+  static_assert(decltype(matches<Real<cu::PFN_##name>::type>(&::name))::value, \
                 "api.h: signature of " #name " differs from the real header");
 VGG_CUDNN_FUNCTIONS(VGG_SAME_SIGNATURE)
 VGG_CUBLAS_FUNCTIONS(VGG_SAME_SIGNATURE)
+
+// `matches` would also accept api.h declaring cublasGemmEx with the inline wrapper's cudaDataType compute
+// type, which is not the exported symbol we dlsym: pin the parameter.
+template <int I, class F> struct Param;
+template <int I, class R, class... A> struct Param<I, R (*)(A...)> { using type = typename std::tuple_element<I, std::tuple<A...>>::type; };
+static_assert(std::is_same<Param<17, cu::PFN_cublasGemmEx>::type, cu::cublasComputeType_t>::value,
+              "api.h: cublasGemmEx must take cublasComputeType_t (the exported symbol), not cudaDataType");

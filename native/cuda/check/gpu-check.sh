@@ -26,6 +26,7 @@ VGG_CIFAR_GPU_TESTS=1 npx vitest run test/cuda test/native/cuda-status.test.ts 2
 if [[ -f dist/bench/gpu-ops.js ]]; then
   node dist/bench/gpu-ops.js --batch 128 2>&1 | tee /tmp/gpu-ops.md | tail -16
   VGG_CIFAR_TF32=1 node dist/bench/gpu-ops.js --batch 128 2>&1 | tee /tmp/gpu-ops-tf32.md | tail -1
+  node dist/bench/gpu-ops.js --batch 128 --dtype bfloat16 2>&1 | tee /tmp/gpu-ops-bf16.md | tail -16
 fi
 tests=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/gpu-tests.log | grep -E '^ *Tests ' | tail -1)
 echo
@@ -37,3 +38,4 @@ echo "| cuda status      | $status"
 echo "| GPU tests        | ${tests:-none ran} ($(( $(date +%s) - start )) s)"
 echo "| convs fp32       | $(tail -1 /tmp/gpu-ops.md 2>/dev/null)"
 echo "| convs TF32       | $(tail -1 /tmp/gpu-ops-tf32.md 2>/dev/null)"
+echo "| convs bf16       | $(tail -1 /tmp/gpu-ops-bf16.md 2>/dev/null)"
