@@ -12,18 +12,10 @@ export const median = (a: number[]): number => { const s = [...a].sort((x, y) =>
 
 export interface StepTiming { times: number[]; error?: string }
 
-// Module.setPrecision arrives with lib's bf16 support; until this branch has it, a bf16 run says so.
-// Once merged: vgg({ ... }).setPrecision(precision).
-function setPrecision(model: object, precision: 'fp32' | 'bf16'): void {
-  const m = model as { setPrecision?: (p: 'fp32' | 'bf16') => unknown };
-  if (m.setPrecision) m.setPrecision(precision);
-  else if (precision !== 'fp32') throw new Error('this build of vgg-cifar has no Module.setPrecision (bf16 mixed precision)');
-}
-
 export async function benchVggCifar(device: Device, mode: 'train' | 'infer', batch: number, bn: boolean, warmup: number, rounds: number,
   precision: 'fp32' | 'bf16' = 'fp32'): Promise<StepTiming> {
   const model = vgg({ depth: 16, batchNorm: bn });
-  setPrecision(model, precision);
+  model.setPrecision(precision);
   initialize(model, { scheme: 'xavier_uniform', seed: 0 });
   model.build(device, [batch, 3, 32, 32]);
   const x = native.fromArray(device, [batch, 3, 32, 32], Float32Array.from({ length: batch * 3072 }, (_, i) => ((i * 2654435761) % 1000) / 1000));

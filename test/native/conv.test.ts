@@ -212,7 +212,7 @@ describe('conv2d rejects malformed calls', () => {
     ['too few arguments', () => any.conv2dForward(x, w, b, y, p), TypeError, /^conv2dForward: expected 6 arguments, got 5/],
     ['x not a tensor', () => any.conv2dForward([1, 2], w, b, y, p, false), TypeError, /^conv2dForward: x \(argument 1\) must be a Tensor, got array/],
     ['disposed x', () => any.conv2dForward(gone, w, b, y, p, false), TypeError, /^conv2dForward: x \(argument 1\) was disposed/],
-    ['int32 x', () => any.conv2dForward(xi, w, b, y, p, false), TypeError, /^conv2dForward: x must be float32, got int32\[2,3,8,8\]/],
+    ['int32 x', () => any.conv2dForward(xi, w, b, y, p, false), TypeError, /^conv2dForward: x must be float32 or bfloat16, got int32\[2,3,8,8\]/],
     ['3-D x', () => any.conv2dForward(t([3, 8, 8]), w, b, y, p, false), RangeError, /^conv2dForward: x must have 4 dimensions, got float32\[3,8,8\]/],
     ['channel mismatch', () => any.conv2dForward(x, t([4, 4, 3, 3]), b, y, p, false), RangeError,
       /^conv2dForward: w must have shape \[4,3,3,3\], got float32\[4,4,3,3\]/],
