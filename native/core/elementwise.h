@@ -19,12 +19,12 @@ VGG_HD float reluGrad(float y, float dy) { return y > 0.0f ? dy : 0.0f; }
 
 // bfloat16 as its 16 bits (the top half of an fp32): fp32 -> bf16 rounds to nearest, ties to even, like
 // PyTorch's .to(torch.bfloat16); NaN stays NaN (quiet); bf16 -> fp32 is exact.
+// Written as a select, not an early return, so that loops over it vectorize.
 VGG_HD uint16_t floatToBf16(float x) {
   uint32_t u;
   memcpy(&u, &x, sizeof u);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return (uint16_t)(u >> 16);
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16, quietNan = (u >> 16) | 0x0040u;
+  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? quietNan : rounded);
 }
 VGG_HD float bf16ToFloat(uint16_t h) {
   uint32_t u = (uint32_t)h << 16;

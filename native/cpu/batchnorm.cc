@@ -5,7 +5,6 @@
 // following ReLU can be fused into the forward's last pass (p.relu); its backward stays the ReLU's.
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 #include "core/batchnorm_math.h"
 #include "core/elementwise.h"
 #include "cpu/cpu_backend.h"
@@ -52,7 +51,7 @@ template <int BLK, class T>
   const float *gp = gamma.as<float>(), *bp = beta.as<float>();
   float *rmp = rm.as<float>(), *rvp = rv.as<float>(), *smp = sm.as<float>(), *sip = si.as<float>();
   const double M = (double)(g.N * g.HW);
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
   for (int64_t cb = 0; cb < g.CB; cb++) {
     const int lanes = (int)std::min<int64_t>(BLK, g.C - cb * BLK);
     float a[BLK], b[BLK];
@@ -122,7 +121,7 @@ template <int BLK, class T>
   T* dxp = dx.as<T>();
   float *dgp = dgamma.as<float>(), *dbp = dbeta.as<float>();
   const double M = (double)(g.N * g.HW);
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
   for (int64_t cb = 0; cb < g.CB; cb++) {
     const int lanes = (int)std::min<int64_t>(BLK, g.C - cb * BLK);
     float mean[BLK], inv[BLK];
@@ -162,31 +161,29 @@ template <int BLK, class T>
   }
 }
 
-// Calls f(lanes, element) with lanes a std::integral_constant of x's lane count and element a float or
-// uint16_t (bfloat16 bits) value for x's dtype.
-template <class F>
-[[gnu::always_inline]] inline void dispatch(const Tensor& x, F&& f) {
-  auto byType = [&](auto lanes) {
-    if (x.dtype == DType::bf16) f(lanes, uint16_t{});
-    else f(lanes, float{});
-  };
-  switch (lanesOf(x)) {
-    case 16: byType(std::integral_constant<int, 16>{}); break;
-    case 8: byType(std::integral_constant<int, 8>{}); break;
-    default: byType(std::integral_constant<int, 1>{}); break;
-  }
-}
-
 // One clone set per entry point; the templates are inlined into each clone so that they are compiled
 // for every ISA (measured on a 128x64x32x32 batch, 1 thread: backward 21 -> 15 ms, forward 15 -> 14 ms).
+// The parallel region opens here, in the clone (the impls hold only the worksharing loop): a region
+// inside an inlined template is outlined once, before cloning, and would run baseline x86-64 code.
+// Likewise the switches are written out: a dispatching lambda would be compiled outside the clones.
+#define VGG_BN_DISPATCH(impl, ...)                                                     \
+  _Pragma("omp parallel") {                                                            \
+    const bool bf = x.dtype == DType::bf16;                                            \
+    switch (lanesOf(x)) {                                                              \
+      case 16: bf ? impl<16, uint16_t>(__VA_ARGS__) : impl<16, float>(__VA_ARGS__); break; \
+      case 8: bf ? impl<8, uint16_t>(__VA_ARGS__) : impl<8, float>(__VA_ARGS__); break;    \
+      default: bf ? impl<1, uint16_t>(__VA_ARGS__) : impl<1, float>(__VA_ARGS__); break;   \
+    }                                                                                  \
+  }
+
 VGG_SIMD_CLONES void forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& rm, const Tensor& rv,
                              const Tensor& y, const Tensor& sm, const Tensor& si, const BatchNormParams& p) {
-  dispatch(x, [&](auto lanes, auto t) { forwardImpl<lanes(), decltype(t)>(x, gamma, beta, rm, rv, y, sm, si, p); });
+  VGG_BN_DISPATCH(forwardImpl, x, gamma, beta, rm, rv, y, sm, si, p);
 }
 
 VGG_SIMD_CLONES void backward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& sm, const Tensor& si,
                               const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta) {
-  dispatch(x, [&](auto lanes, auto t) { backwardImpl<lanes(), decltype(t)>(x, dy, gamma, sm, si, dx, dgamma, dbeta); });
+  VGG_BN_DISPATCH(backwardImpl, x, dy, gamma, sm, si, dx, dgamma, dbeta);
 }
 
 }  // namespace

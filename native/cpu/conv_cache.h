@@ -68,16 +68,18 @@ ConvFilterGemm convFilterGemmMode();
 // channels: 2.4x faster than oneDNN's direct kernel) and loses from 4x4 up.
 constexpr int64_t kFilterGemmMaxMap = 4;        // Ho * Wo
 constexpr int64_t kFilterGemmMinChannels = 256;  // input channels
-// bf16: oneDNN 2.6's AMX backward-weights kernel is slow on small maps (VGG16 batch 32, 2 threads:
-// 512 channels on 4x4 maps 22-26 ms against 5 ms for the bf16 GEMM, 256 on 8x8 10 against 5.7 ms);
-// from 16x16 up it wins (128 channels: 5.8 against 8.3 ms).
-constexpr int64_t kFilterGemmMaxMapBf16 = 64;
+// bf16: oneDNN 2.6's AMX kernels are slow on small maps. VGG16 batch 32, 2 threads, 512 channels on
+// 4x4 maps: forward 2.5-6.8 ms direct against 2.1 as a GEMM, backward-data 4.6-12 against 1.9,
+// backward-weights 9-20 against 2.1; on 8x8 maps (256 channels) the direct kernels win or tie
+// (0.9 / 1.2 / 3.2 ms against 2.2 / 2.9 / 2.4-3.5).
+constexpr int64_t kFilterGemmMaxMapBf16 = 16;
 bool useFilterGemm(const Tensor& x, const Tensor& dy);
 // The convolution algorithm policy in words (backends()' details, `vgg-cifar info`).
 std::string convAlgorithmInfo();
 
 // bf16 forward and backward-data through im2col + GEMM on small maps, where oneDNN 2.6's AMX kernels
-// are slower than its AMX matmul. VGG_CIFAR_CONV_DATA_GEMM=always|never overrides the shape rule.
+// are slower than its AMX matmul (figures above). VGG_CIFAR_CONV_DATA_GEMM=always|never overrides the
+// shape rule.
 enum class ConvDataGemm { automatic, always, never };
 ConvDataGemm convDataGemmMode();
 constexpr int64_t kDataGemmMaxMapBf16 = 16;  // Ho * Wo

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <vector>
 #include "core/elementwise.h"
 #include "cpu/conv_cache.h"
 
@@ -61,37 +62,33 @@ void ConvGeometry::init(const Tensor& x, const Tensor& w, const Tensor& y, const
   prm = p;
 }
 
-// Calls f(p, tap, offset) for every (output position p, tap (c, i, j) index, x NHWC offset of the
-// tap's first channel or -1 in the padding), one output row per thread.
-template <class F>
-static void forEachTapRow(const ConvGeometry& g, F&& f) {
-#pragma omp parallel for collapse(2)
-  for (int64_t n = 0; n < g.N; n++)
-    for (int64_t oh = 0; oh < g.Ho; oh++)
-      for (int64_t ow = 0; ow < g.Wo; ow++) {
-        const int64_t p = (n * g.Ho + oh) * g.Wo + ow;
-        for (int64_t i = 0; i < g.kh; i++) {
-          const int64_t ih = oh * g.prm.strideH - g.prm.padH + i;
-          for (int64_t j = 0; j < g.kw; j++) {
-            const int64_t iw = ow * g.prm.strideW - g.prm.padW + j;
-            const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
-            f(p, i * g.kw + j, inside ? ((n * g.H + ih) * g.W + iw) * g.C : -1);
-          }
-        }
-      }
-}
-
 template <class T>
 void ConvGeometry::im2col(const T* x, T* cols) const {
-  const int64_t K = this->K(), step = kh * kw;
-  forEachTapRow(*this, [&](int64_t p, int64_t tap, int64_t at) {
-    T* dst = cols + p * K + tap;
-    if (at < 0) {
-      for (int64_t c = 0; c < C; c++) dst[c * step] = T{};  // +0 in float32 and in bf16 bits
-    } else {
-      for (int64_t c = 0; c < C; c++) dst[c * step] = x[at + c];
+  // Row by row: the row's taps as source pointers (a zero row in the padding), then one sequential
+  // pass over the row's K = C * taps entries (a strided write per tap would not vectorize).
+  const int64_t K = this->K(), taps = kh * kw;
+  std::vector<T> zeros((size_t)C, T{});  // +0 in float32 and in bf16 bits
+#pragma omp parallel for collapse(2)
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t oh = 0; oh < Ho; oh++) {
+      std::vector<const T*> src((size_t)taps);
+      for (int64_t ow = 0; ow < Wo; ow++) {
+        for (int64_t i = 0; i < kh; i++)
+          for (int64_t j = 0; j < kw; j++) {
+            const int64_t ih = oh * prm.strideH - prm.padH + i, iw = ow * prm.strideW - prm.padW + j;
+            const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            src[i * kw + j] = inside ? x + ((n * H + ih) * W + iw) * C : zeros.data();
+          }
+        T* row = cols + ((n * Ho + oh) * Wo + ow) * K;
+        if (taps == 9) {
+          for (int64_t c = 0; c < C; c++)
+            for (int t = 0; t < 9; t++) row[c * 9 + t] = src[t][c];
+        } else {
+          for (int64_t c = 0; c < C; c++)
+            for (int64_t t = 0; t < taps; t++) row[c * taps + t] = src[t][c];
+        }
+      }
     }
-  });
 }
 
 template <class T>
