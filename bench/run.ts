@@ -1,6 +1,7 @@
 // `npm run bench`: training and inference throughput of VGG16 on vgg-cifar (each working backend),
 // TensorFlow.js (cpu, wasm; tfjs-node where it installs) and PyTorch (when python3 has torch), measured
-// side by side in one run. Flags: --quick (under 3 minutes on 2 cores), --json, --threads N,
+// side by side in one run, in fp32 and (training) bf16 mixed precision against PyTorch's CPU autocast.
+// Flags: --quick (under 3 minutes on 2 cores), --json, --threads N,
 // --tfjs-cpu-train (time tfjs's pure-JS backend training too: one VGG16 step takes over 10 minutes).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -32,7 +33,9 @@ const MACS_PER_IMAGE = vgg16Macs();
 const FLOP_TRAIN = 3 * 2 * MACS_PER_IMAGE; // forward + backward-data + backward-weights
 const FLOP_INFER = 2 * MACS_PER_IMAGE;
 
-interface Row { framework: string; backend: string; mode: 'train' | 'infer'; batch: number; bn: boolean; times: number[]; note?: string }
+type Precision = 'fp32' | 'bf16';
+interface Config { mode: 'train' | 'infer'; batch: number; bn: boolean; precision: Precision }
+interface Row extends Config { framework: string; backend: string; times: number[]; note?: string }
 
 
 function pythonWithTorch(): string | null {
@@ -43,19 +46,28 @@ function pythonWithTorch(): string | null {
   return null;
 }
 
-function benchPytorch(py: string, mode: 'train' | 'infer', batch: number, bn: boolean, warmup: number, rounds: number): Row {
-  const args = [join(packageRoot(), 'bench', 'pytorch', 'bench.py'), '--batch', String(batch), '--threads', String(threads), '--mode', mode,
-    '--warmup', String(warmup), '--rounds', String(rounds), ...(bn ? ['--bn'] : [])];
+// bf16: torch.autocast('cpu', bfloat16) with channels_last, PyTorch's own recipe for bf16 on CPUs.
+function benchPytorch(py: string, c: Config, warmup: number, rounds: number): Row {
+  const args = [join(packageRoot(), 'bench', 'pytorch', 'bench.py'), '--batch', String(c.batch), '--threads', String(threads), '--mode', c.mode,
+    '--warmup', String(warmup), '--rounds', String(rounds), '--precision', c.precision, ...(c.bn ? ['--bn'] : []),
+    ...(c.precision === 'bf16' ? ['--channels-last'] : [])];
   const r = spawnSync(py, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
-  if (r.status !== 0) return { framework: 'pytorch', backend: 'cpu', mode, batch, bn, times: [], note: `failed: ${r.stderr.trim().split('\n').at(-1)}` };
+  if (r.status !== 0) return { framework: 'pytorch', backend: 'cpu', ...c, times: [], note: `failed: ${r.stderr.trim().split('\n').at(-1)}` };
   const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-  return { framework: `pytorch ${o.version}`, backend: `cpu (${o.threads} threads)`, mode, batch, bn, times: o.times };
+  return { framework: `pytorch ${o.version}`, backend: `cpu (${o.threads} threads)`, ...c, times: o.times };
 }
 
 async function main(): Promise<void> {
-  const configs: Array<{ mode: 'train' | 'infer'; batch: number; bn: boolean }> = quick
-    ? [{ mode: 'train', batch: 32, bn: false }, { mode: 'infer', batch: 128, bn: false }]
-    : [false, true].flatMap((bn) => [32, 128].flatMap((batch) => (['train', 'infer'] as const).map((mode) => ({ mode, batch, bn }))));
+  const fp32: Config[] = quick
+    ? [{ mode: 'train', batch: 32, bn: false, precision: 'fp32' }, { mode: 'infer', batch: 128, bn: false, precision: 'fp32' }]
+    : [false, true].flatMap((bn) => [32, 128].flatMap((batch) => (['train', 'infer'] as const).map((mode) => ({ mode, batch, bn, precision: 'fp32' as const }))));
+  // bf16 training where the CPU has bf16 kernels (AMX or AVX512-BF16; not on emulated AVX-512)
+  const bf16Cpu = /AMX|BF16/.test(String(backends().find((b) => b.device === 'cpu')?.details?.bf16 ?? ''));
+  const bf16: Config[] = !bf16Cpu ? [] : quick
+    ? [{ mode: 'train', batch: 32, bn: false, precision: 'bf16' }]
+    : [{ mode: 'train', batch: 32, bn: false, precision: 'bf16' }, { mode: 'train', batch: 128, bn: false, precision: 'bf16' },
+      { mode: 'train', batch: 128, bn: true, precision: 'bf16' }];
+  const configs = [...fp32, ...bf16];
   const warmup = quick ? 2 : 3;
   const rounds = quick ? 5 : 10;
   const py = pythonWithTorch();
@@ -65,14 +77,15 @@ async function main(): Promise<void> {
   const log = (s: string) => { if (!json) process.stderr.write(s + '\n'); };
   for (const c of configs) {
     for (const d of devices) {
-      log(`vgg-cifar ${d} ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
-      const r = await benchVggCifar(d, c.mode, c.batch, c.bn, warmup, rounds);
+      log(`vgg-cifar ${d} ${c.precision} ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
+      const r = await benchVggCifar(d, c.mode, c.batch, c.bn, warmup, rounds, c.precision);
       rows.push({ framework: `vgg-cifar ${native.version}`, backend: d === 'cpu' ? `cpu (${threads} threads)` : d, ...c, times: r.times, note: r.error });
     }
     if (py) {
-      log(`pytorch ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
-      rows.push(benchPytorch(py, c.mode, c.batch, c.bn, warmup, rounds));
+      log(`pytorch ${c.precision} ${c.mode} batch ${c.batch}${c.bn ? ' bn' : ''}…`);
+      rows.push(benchPytorch(py, c, warmup, rounds));
     }
+    if (c.precision === 'bf16') continue;  // tfjs has no bf16
     // tfjs: wasm cannot train (no Conv2DBackpropFilter kernel); the pure-JS cpu backend takes tens of
     // seconds per VGG16 batch, so it gets one timed round and only the smaller configurations.
     for (const be of ['wasm', 'cpu'] as const) {
@@ -86,7 +99,7 @@ async function main(): Promise<void> {
       rows.push({ framework: t.framework, backend: be, ...c, times: t.times, note: [t.error, ...t.notes].filter(Boolean).join('; ') || undefined });
     }
   }
-  rows.push({ framework: 'tfjs-node', backend: '-', mode: 'train', batch: 0, bn: false, times: [],
+  rows.push({ framework: 'tfjs-node', backend: '-', mode: 'train', batch: 0, bn: false, precision: 'fp32', times: [],
     note: await import('@tensorflow/tfjs-node' as string).then(() => 'installed (not timed)', () => 'not installed: its install script downloads libtensorflow 2.9.1 from Google storage, which needs internet') });
   // measured before and after the runs; the better of the two (other work on the cores only lowers it)
   const peak = Number(process.env.VGG_CIFAR_PEAK_GFLOPS ?? 0) || Math.max(0, ...[peakBefore, measurePeak([threads]).get(threads) ?? NaN].filter(Number.isFinite));
@@ -94,7 +107,8 @@ async function main(): Promise<void> {
     const med = median(r.times);
     const ips = r.times.length ? r.batch / med : NaN;
     const gflops = (ips * (r.mode === 'train' ? FLOP_TRAIN : FLOP_INFER)) / 1e9;
-    const ours = rows.find((o) => o.framework.startsWith('vgg-cifar') && o.backend.startsWith('cpu') && o.mode === r.mode && o.batch === r.batch && o.bn === r.bn);
+    const ours = rows.find((o) => o.framework.startsWith('vgg-cifar') && o.backend.startsWith('cpu') && o.mode === r.mode && o.batch === r.batch && o.bn === r.bn &&
+      o.precision === r.precision);
     const oursIps = ours && ours.times.length ? ours.batch / median(ours.times) : NaN;
     return { ...r, median: med, min: Math.min(...r.times), max: Math.max(...r.times), imagesPerSecond: ips, gflops,
       fractionOfPeak: peak ? gflops / peak : null, vggCifarSpeedup: Number.isFinite(ips) ? oursIps / ips : NaN };
@@ -108,11 +122,12 @@ async function main(): Promise<void> {
   const conv = backends().find((b) => b.device === 'cpu')?.details?.convolution;
   const lines = [
     `machine: ${cpus()[0]?.model}, ${cpus().length} cores, ${threads} threads; ${backends().filter((b) => b.available).map((b) => b.description).join('; ')}`,
-    `| framework | backend | mode | batch | BN | median s/step | spread (min-max) | images/s | GFLOP/s${peak ? ` (% of ${peak.toFixed(0)} peak)` : ''} | vgg-cifar is x faster | note |`,
-    '|---|---|---|---:|---|---:|---|---:|---:|---:|---|',
-    ...report.map((r) => `| ${r.framework} | ${r.backend} | ${r.mode} | ${r.batch || '-'} | ${r.bn ? 'yes' : 'no'} | ${f(r.median, 3)} | ${r.times.length ? `${f(r.min, 3)}-${f(r.max, 3)}` : '-'} | ${f(r.imagesPerSecond)} | ${f(r.gflops)}${pct(r)} | ${r.framework.startsWith('vgg-cifar') ? '1.0' : f(r.vggCifarSpeedup, 2)} | ${r.note ?? ''} |`),
+    `| framework | backend | precision | mode | batch | BN | median s/step | spread (min-max) | images/s | GFLOP/s${peak ? ` (% of ${peak.toFixed(0)} peak)` : ''} | vgg-cifar is x faster | note |`,
+    '|---|---|---|---|---:|---|---:|---|---:|---:|---:|---|',
+    ...report.map((r) => `| ${r.framework} | ${r.backend} | ${r.precision} | ${r.mode} | ${r.batch || '-'} | ${r.bn ? 'yes' : 'no'} | ${f(r.median, 3)} | ${r.times.length ? `${f(r.min, 3)}-${f(r.max, 3)}` : '-'} | ${f(r.imagesPerSecond)} | ${f(r.gflops)}${pct(r)} | ${r.framework.startsWith('vgg-cifar') ? '1.0' : f(r.vggCifarSpeedup, 2)} | ${r.note ?? ''} |`),
     '',
     `GFLOP/s counts the direct convolution's multiply-adds (${(MACS_PER_IMAGE / 1e6).toFixed(1)} M per image forward, x3 for a training step)${peak ? `; the peak is bench/peak.c's fp32 FMA rate with ${threads} threads (VGG_CIFAR_PEAK_GFLOPS overrides it)` : '; no C compiler to measure the peak (set VGG_CIFAR_PEAK_GFLOPS)'}.`,
+    ...(bf16.length ? ['bf16 rows: vgg-cifar with setPrecision(\'bf16\') (oneDNN AMX/AVX512-BF16 kernels), PyTorch with torch.autocast(\'cpu\', bfloat16) + channels_last; their GFLOP/s percentages are of the fp32 FMA peak, which AMX exceeds.'] : []),
     ...(conv ? [`vgg-cifar cpu convolutions: ${conv}. Winograd does fewer multiplications, so its GFLOP/s is an effective rate that can exceed the peak; VGG_CIFAR_CONV_ALGO=direct compares like kernels with like.`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');

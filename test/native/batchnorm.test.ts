@@ -8,10 +8,11 @@ const cases: { shape: number[]; layout: Layout }[] = [
   { shape: [2, 12, 5, 3], layout: 'nChw8c' }, // padded channel block
   { shape: [4, 32, 4, 4], layout: 'nChw16c' },
   { shape: [5, 16, 1, 1], layout: 'plain' },
+  { shape: [3, 24, 3, 5], layout: 'nhwc' }, // rows of channels, per-thread partial sums
 ];
 
 describe.each(testDevices())('batchNorm2d on %s', (device) => {
-  for (const { shape, layout } of cases.filter((c) => device === 'cpu' || c.layout === 'plain')) {
+  for (const { shape, layout } of cases.filter((c) => device === 'cpu' || c.layout === 'plain' || c.layout === 'nhwc')) {
     const [, C] = shape;
     const n = shape.reduce((a, b) => a * b);
     it(`training forward, running stats and backward ${JSON.stringify(shape)} ${layout}`, () => {
