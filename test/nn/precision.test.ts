@@ -54,7 +54,7 @@ describe('bf16 mixed precision (cpu)', () => {
     expect(relError(fb.logits, fa.logits)).toBeGreaterThan(0);  // it really ran in bf16
     // Gradients, L2-relative to fp32. bf16 errors grow backwards through the layers (ReLU masks flip
     // where a pre-activation is near 0, and every dx is rounded to bf16): PyTorch's CPU autocast on
-    // this same network shape (VGG11/8 with BN, batch 8; measured with torch 1.13) is at 0.2-0.4 for
+    // this same network shape (VGG11/8 with BN, batch 8; torch 1.13, test/pytorch/bf16-autocast.py) is at 0.2-0.4 for
     // the early layers and 0.02 for the last Linear. A plumbing bug (stale or wrong weights, a lost
     // cast) gives errors of order 1, which these bounds catch. Convolution biases in front of
     // BatchNorm have a zero gradient in exact arithmetic (BN removes the mean): their fp32 value is
