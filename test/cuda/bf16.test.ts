@@ -15,7 +15,7 @@
 import { expect, it } from 'vitest';
 import { native } from '../../lib/backend.js';
 import { f32, rand } from '../helpers/check.js';
-import { describeGpu, gpu, parity } from './parity.js';
+import { convCases, describeGpu, gpu, outShape, parity } from './parity.js';
 
 const BF16_RTOL = 2 ** -6;
 const FP32_RTOL = 1e-4;
@@ -40,14 +40,6 @@ function distinctPerPlane(shape: number[], seed: number): Float32Array {
   return new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer);
 }
 
-const convCases = [
-  { x: [2, 3, 9, 7], w: [5, 3, 3, 3], p: { strideH: 1, strideW: 1, padH: 1, padW: 1 } },
-  { x: [3, 8, 8, 8], w: [16, 8, 3, 3], p: { strideH: 2, strideW: 2, padH: 1, padW: 1 } },
-  { x: [2, 4, 5, 5], w: [6, 4, 1, 1], p: { strideH: 1, strideW: 1, padH: 0, padW: 0 } },
-  { x: [4, 64, 16, 16], w: [64, 64, 3, 3], p: { strideH: 1, strideW: 1, padH: 1, padW: 1 } },
-];
-const outShape = (x: number[], w: number[], p: { strideH: number; strideW: number; padH: number; padW: number }) => [
-  x[0], w[0], Math.floor((x[2] + 2 * p.padH - w[2]) / p.strideH) + 1, Math.floor((x[3] + 2 * p.padW - w[3]) / p.strideW) + 1];
 
 describeGpu('cuda bfloat16 ops match the cpu backend', () => {
   it('preferredLayout keeps 4-D bf16 activations nhwc, float32 as before', () => {

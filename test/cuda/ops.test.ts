@@ -3,21 +3,13 @@
 import { expect, it } from 'vitest';
 import { native } from '../../lib/backend.js';
 import { f32, rand, randInt } from '../helpers/check.js';
-import { describeGpu, gpu, parity, runOn } from './parity.js';
+import { convCases, describeGpu, gpu, outShape, parity, runOn } from './parity.js';
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const randT = (shape: number[], seed: number, lo = -1, hi = 1) => ({ shape, data: f32(rand(numel(shape), seed, lo, hi)) });
 const act = (shape: number[], seed: number) => ({ ...randT(shape, seed), act: true });
 const out = (shape: number[], a = false) => ({ shape, act: a });
 
-const convCases = [
-  { x: [2, 3, 9, 7], w: [5, 3, 3, 3], p: { strideH: 1, strideW: 1, padH: 1, padW: 1 } },
-  { x: [3, 8, 8, 8], w: [16, 8, 3, 3], p: { strideH: 2, strideW: 2, padH: 1, padW: 1 } },
-  { x: [2, 4, 5, 5], w: [6, 4, 1, 1], p: { strideH: 1, strideW: 1, padH: 0, padW: 0 } },
-  { x: [4, 64, 16, 16], w: [64, 64, 3, 3], p: { strideH: 1, strideW: 1, padH: 1, padW: 1 } },
-];
-const outShape = (x: number[], w: number[], p: { strideH: number; strideW: number; padH: number; padW: number }) => [
-  x[0], w[0], Math.floor((x[2] + 2 * p.padH - w[2]) / p.strideH) + 1, Math.floor((x[3] + 2 * p.padW - w[3]) / p.strideW) + 1];
 
 describeGpu('cuda ops match the cpu backend', () => {
   it.each(convCases)('conv2d forward/backward $x * $w', ({ x, w, p }) => {

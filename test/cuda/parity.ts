@@ -99,3 +99,13 @@ export function expectRel(actual: Float32Array, expected: Float32Array, rtol: nu
   const err = den === 0 ? num : num / den;
   if (!(err <= rtol)) throw new Error(`${what}: cuda vs cpu relative error ${err.toExponential(3)} > ${rtol}`);
 }
+
+/** Convolution shapes both the fp32 and the bf16 GPU tests run: a 3-channel input, stride 2, 1x1, a VGG layer. */
+export const convCases = [
+  { x: [2, 3, 9, 7], w: [5, 3, 3, 3], p: { strideH: 1, strideW: 1, padH: 1, padW: 1 } },
+  { x: [3, 8, 8, 8], w: [16, 8, 3, 3], p: { strideH: 2, strideW: 2, padH: 1, padW: 1 } },
+  { x: [2, 4, 5, 5], w: [6, 4, 1, 1], p: { strideH: 1, strideW: 1, padH: 0, padW: 0 } },
+  { x: [4, 64, 16, 16], w: [64, 64, 3, 3], p: { strideH: 1, strideW: 1, padH: 1, padW: 1 } },
+];
+export const outShape = (x: number[], w: number[], p: { strideH: number; strideW: number; padH: number; padW: number }) => [
+  x[0], w[0], Math.floor((x[2] + 2 * p.padH - w[2]) / p.strideH) + 1, Math.floor((x[3] + 2 * p.padW - w[3]) / p.strideW) + 1];

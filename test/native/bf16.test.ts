@@ -53,54 +53,29 @@ for (const device of testDevices()) {
       expect(native.preferredLayout(device, [2, 64], 'bfloat16')).toBe('plain');
     });
 
-    for (const layout of ['preferred', 'plain'] as const) {
-      it(`conv2d forward (bias + fused ReLU), backward-data and backward-filter into fp32 dw, ${layout} layout`, () => {
-        const s: ConvShape = { N: 2, C: 16, H: 9, W: 9, O: 32, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 };
-        const p = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
-        const { Ho, Wo } = convOut(s);
-        const xd = [s.N, s.C, s.H, s.W], yd = [s.N, s.O, Ho, Wo], wd = [s.O, s.C, 3, 3];
-        const x = bf16In(device, xd, rand(s.N * s.C * s.H * s.W, 1), act(device, xd, layout));
-        const w = bf16In(device, wd, rand(s.O * s.C * 9, 2, -0.3, 0.3));
-        const dy = bf16In(device, yd, rand(s.N * s.O * Ho * Wo, 3), act(device, yd, layout));
-        const bias = rand(s.O, 4);
-        const b = native.fromArray(device, [s.O], Float32Array.from(bias));
-        const y = native.empty(device, yd, 'bfloat16', act(device, yd, layout));
-        native.conv2dForward(x.t, w.t, b, y, p, true);
-        expectClose(values(y), convForwardRef(s, x.v, w.v, bias, true), BF16_RTOL, 'conv forward');
-        const dx = native.empty(device, xd, 'bfloat16', act(device, xd, layout));
-        native.conv2dBackwardData(dy.t, w.t, dx, p);
-        expectClose(values(dx), convBackwardDataRef(s, dy.v, w.v), BF16_RTOL, 'conv backward-data');
-        const dw = native.empty(device, wd, 'float32'), db = native.empty(device, [s.O], 'float32');
-        native.conv2dBackwardFilter(x.t, dy.t, dw, db, p);
-        const ref = convBackwardFilterRef(s, x.v, dy.v);
-        expectClose(values(dw), ref.dw, F32_RTOL, 'conv backward-filter dw (fp32)');
-        expectClose(values(db), ref.db, F32_RTOL, 'conv backward-filter db (fp32)');
-        const dwLow = native.empty(device, wd, 'bfloat16');
-        native.conv2dBackwardFilter(x.t, dy.t, dwLow, null, p);
-        expectClose(values(dwLow), ref.dw, BF16_RTOL, 'conv backward-filter dw (bf16)');
-        disposeAll(x.t, w.t, dy.t, b, y, dx, dw, db, dwLow);
-      });
-    }
-
-    // Small maps with many channels run as im2col + GEMM (all three directions; conv_gemm.cc), the
-    // 3-channel first layer reads a plain input: each shape in all three directions.
+    // A mid-size map on the direct kernels in the preferred (nhwc) and in plain layout; small maps with
+    // many channels, which run as im2col + GEMM (all three directions; conv_gemm.cc); the 3-channel
+    // first layer, which reads a plain input.
     for (const s of [
+      { N: 2, C: 16, H: 9, W: 9, O: 32, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 },
+      { N: 2, C: 16, H: 9, W: 9, O: 32, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, plain: true },
       { N: 2, C: 256, H: 2, W: 2, O: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 },
       { N: 2, C: 256, H: 4, W: 4, O: 24, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 },
       { N: 3, C: 256, H: 5, W: 6, O: 16, kh: 3, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 1 },
       { N: 2, C: 3, H: 8, W: 8, O: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 },
     ]) {
-      it(`conv2d ${s.C} channels on ${s.H}x${s.W} (kernel ${s.kh}x${s.kw}, stride ${s.strideH}, pad ${s.padH}/${s.padW}): three directions`, () => {
+      it(`conv2d ${s.C} channels on ${s.H}x${s.W} (kernel ${s.kh}x${s.kw}, stride ${s.strideH}, pad ${s.padH}/${s.padW}${'plain' in s ? ', plain layout' : ''}): three directions, fp32 and bf16 dw`, () => {
         const p = { strideH: s.strideH, strideW: s.strideW, padH: s.padH, padW: s.padW };
         const { Ho, Wo } = convOut(s);
         const xd = [s.N, s.C, s.H, s.W], yd = [s.N, s.O, Ho, Wo], wd = [s.O, s.C, s.kh, s.kw];
-        const xl = s.C === 3 ? 'plain' : act(device, xd, 'preferred');
+        const layout = 'plain' in s ? 'plain' : 'preferred';
+        const xl = s.C === 3 ? 'plain' : act(device, xd, layout);
         const x = bf16In(device, xd, rand(s.N * s.C * s.H * s.W, 5), xl);
         const w = bf16In(device, wd, rand(s.O * s.C * s.kh * s.kw, 6, -0.2, 0.2));
-        const dy = bf16In(device, yd, rand(s.N * s.O * Ho * Wo, 7), act(device, yd, 'preferred'));
+        const dy = bf16In(device, yd, rand(s.N * s.O * Ho * Wo, 7), act(device, yd, layout));
         const bias = rand(s.O, 8);
         const b = native.fromArray(device, [s.O], Float32Array.from(bias));
-        const y = native.empty(device, yd, 'bfloat16', act(device, yd, 'preferred'));
+        const y = native.empty(device, yd, 'bfloat16', act(device, yd, layout));
         native.conv2dForward(x.t, w.t, b, y, p, true);
         expectClose(values(y), convForwardRef(s, x.v, w.v, bias, true), BF16_RTOL, 'conv forward');
         const dx = native.empty(device, xd, 'bfloat16', xl);
@@ -111,7 +86,10 @@ for (const device of testDevices()) {
         const ref = convBackwardFilterRef(s, x.v, dy.v);
         expectClose(values(dw), ref.dw, F32_RTOL, 'conv backward-filter dw');
         expectClose(values(db), ref.db, F32_RTOL, 'conv backward-filter db');
-        disposeAll(x.t, w.t, dy.t, b, y, dx, dw, db);
+        const dwLow = native.empty(device, wd, 'bfloat16');
+        native.conv2dBackwardFilter(x.t, dy.t, dwLow, null, p);
+        expectClose(values(dwLow), ref.dw, BF16_RTOL, 'conv backward-filter dw (bf16)');
+        disposeAll(x.t, w.t, dy.t, b, y, dx, dw, db, dwLow);
       });
     }
 
