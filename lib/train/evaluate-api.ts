@@ -1,6 +1,7 @@
 // evaluate(): accuracy, per-class accuracy and confusion matrix of a checkpoint (ours, or a state dict
 // saved from PyTorch) or of a model in memory, on the TEST split by default.
-import { resolveDevice, type BackendChoice } from '../backend.js';
+import { checkBf16, resolveDevice, type BackendChoice } from '../backend.js';
+import type { Precision } from '../nn/module.js';
 import { prepareCifar10 } from '../data/prepare.js';
 import { splitToDevice } from '../data/device.js';
 import { loadCheckpoint, restoreCheckpoint } from '../nn/checkpoint.js';
@@ -26,6 +27,9 @@ export interface EvaluateOptions {
   /** Evaluate on the first `limit` images of the split (0 = all). */
   limit?: number;
   download?: boolean;
+  /** 'bf16': run the network in bf16 mixed precision (faster where the device has bf16 kernels); a
+   *  model passed in keeps its own precision unless this is given. */
+  precision?: Precision;
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
@@ -56,6 +60,11 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
     owned = true;
   } else model = o.checkpoint;
   const device = resolveDevice(o.backend ?? 'auto');
+  const before = model.precision;
+  if (o.precision !== undefined) {
+    if (o.precision === 'bf16') checkBf16(device);
+    model.setPrecision(o.precision);
+  }
   const onDevice = splitToDevice(host, device);
   try {
     model.build(device, [Math.min(batchSize, host.count), 3, 32, 32]);
@@ -63,5 +72,6 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
   } finally {
     onDevice.dispose();
     if (owned) model.dispose();
+    else model.setPrecision(before);
   }
 }

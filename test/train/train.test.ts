@@ -52,6 +52,11 @@ describe('training loop', () => {
     expect(last.testAccuracy!).toBeGreaterThan(0.6);
     const ck = loadCheckpoint(join(o.out, 'cifar10_epoch_8.safetensors'));
     expect([...ck.model.values()].every((t) => t.dtype === 'F32' || t.dtype === 'I64')).toBe(true);
+    // the fp32 checkpoint evaluates in either precision, to nearly the same accuracy
+    const file = join(o.out, 'cifar10_epoch_8.safetensors');
+    const [e32, e16] = await Promise.all([evaluate({ checkpoint: file, data, backend: 'cpu' }), evaluate({ checkpoint: file, data, backend: 'cpu', precision: 'bf16' })]);
+    expect(e16.accuracy).toBeCloseTo(last.testAccuracy!, 6);
+    expect(Math.abs(e32.accuracy - e16.accuracy)).toBeLessThanOrEqual(0.05);
     const resumed = { ...o, out: tempDir('run'), resume: join(o.out, 'cifar10_epoch_4.safetensors') };
     await runTraining(resumed);
     const again = loadCheckpoint(join(resumed.out, 'cifar10_epoch_8.safetensors'));
