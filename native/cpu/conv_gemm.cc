@@ -1,9 +1,12 @@
-// Convolution backward-filter as im2col + one GEMM, for the small-map, many-channel layers where
-// oneDNN 2.6's direct kernel is slow on this machine (VGG16's three 512-channel convs on 2x2 maps run
-// at ~20% of peak there, 2.4x slower than this GEMM; from 4x4 maps up the direct kernel wins):
-//   dw[O, C*kh*kw] = dy^T[O, P] * cols[P, C*kh*kw],   P = N*Ho*Wo,   db[O] = column sums of dy
-// x and dy are first brought to NHWC (a no-op when they already are); cols is ordered (c, i, j) so
-// that the GEMM writes the plain OIHW dw directly (dw is the largest operand: no second pass over it).
+// Convolutions as im2col + one GEMM, for the small-map, many-channel layers where oneDNN 2.6's
+// kernels are slow on this machine (rules and figures in conv_cache.h):
+//   backward-filter (fp32 on 2x2 maps, bf16 up to 4x4):
+//     dw[O, C*kh*kw] = dy^T[O, P] * cols[P, C*kh*kw],   P = N*Ho*Wo,   db[O] = column sums of dy
+//   forward (bf16):        y[P, O] = cols[P, K] * w^T[K, O] (+ bias, ReLU)   (y in NHWC is [P, O])
+//   backward-data (bf16):  dcols[P, K] = dy[P, O] * w[O, K] in fp32, then col2im with one rounding
+// x, y and dy are first brought to NHWC (a no-op when they already are); cols is ordered (c, i, j) so
+// that the GEMMs read and write the plain OIHW weights directly (no second pass over dw, the largest
+// operand).
 #include <algorithm>
 #include <cstdlib>
 #include <string>
