@@ -3,7 +3,7 @@
 // every 500 steps. A leak of a few bytes per step shows up as a steady climb. Pass mark: RSS grows < 1%
 // after warm-up, and native.liveBytes not at all. RSS is reported split into file-backed pages, the V8
 // heap (resident, used, committed) and the anonymous rest (the addon's buffers, oneDNN, malloc).
-// Usage: node --expose-gc dist/bench/soak.js [--report 0] [--steps N] [--every N] [--warmup N] [--batch N] [--epoch-steps N] [--save-every N] [--json FILE]
+// Usage: node --expose-gc dist/bench/soak.js [--report 0] [--steps N] [--every N] [--warmup N] [--batch N] [--epoch-steps N] [--save-every N] [--json FILE] [--bf16]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +72,8 @@ export async function soak(steps: number, every: number, batch: number): Promise
     const o = resolveTrainOptions({ data: join(dir, 'data'), out: join(dir, 'out'), backend: 'cpu', model: 'vgg11', widthDivisor: 8,
       batchNorm: true, optimizer: 'sgd', lr: 0.02, momentum: 0.9, batchSize: batch, epochs: Math.ceil(steps / stepsPerEpoch),
       limit: stepsPerEpoch * batch, display: stepsPerEpoch, evalEveryEpoch: false, saveEvery: flag('save-every', 1000) > 0 ? Math.max(1, Math.round(flag('save-every', 1000) / stepsPerEpoch)) : 1e9,
-      augment: true, normalize: true, report: flag('report', 1) !== 0, threads: flag('threads', 1), seed: 1 });
+      augment: true, normalize: true, report: flag('report', 1) !== 0, threads: flag('threads', 1), seed: 1,
+      precision: process.argv.includes('--bf16') ? 'bf16' : 'fp32' });
     sample(0);
     await runTraining(o, { onProgress: (p) => { if (p.step % every === 0) sample(p.step); } });
   } finally {
