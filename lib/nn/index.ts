@@ -16,7 +16,8 @@
 //   - Checkpoints hold optimizer tensors as extra `optimizer.state.<param>.<key>` entries, so Python
 //     loads a full checkpoint with load_state_dict(..., strict=False); saveCheckpoint(path, { model })
 //     alone writes a strict PyTorch state dict.
-export { Module, BuildCache, activationLayout, numel, type Param, type BufferEntry } from './module.js';
+export { Module, BuildCache, activationLayout, numel, PRECISIONS, type Param, type BufferEntry, type Precision } from './module.js';
+export { CastBoundary } from './precision.js';
 export { Conv2d, type Conv2dOptions } from './conv.js';
 export { Linear } from './linear.js';
 export { ReLU, Dropout, Flatten } from './activation.js';

@@ -134,11 +134,7 @@ export abstract class Module {
    *  copy, cast again only after the parameter changed (once per optimizer step). */
   protected computeValue(p: Param): Tensor {
     if (this.dtype === 'float32') return p.value;
-    let c = this.lowPrecision.get(p);
-    if (c && c.t.device !== p.value.device) {
-      c.t.dispose();
-      c = undefined;
-    }
+    let c = this.lowPrecision.get(p);  // released by to(), so always on the parameter's device
     if (!c) {
       c = { t: native.empty(p.value.device, p.value.shape, this.dtype), version: -1 };
       this.lowPrecision.set(p, c);
