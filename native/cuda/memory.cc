@@ -1,4 +1,5 @@
 // The CUDA backend's status, context, memory and host transfers.
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include "cuda/cuda_backend.h"
@@ -68,6 +69,17 @@ void requireActivation(const char* op, std::initializer_list<const Tensor*> ts) 
 bool cudnnRefused(cu::cudnnStatus_t s) {
   int category = (int)s / 1000 * 1000;  // cuDNN 9's CUDNN_STATUS_CATEGORY: sub-codes such as NOT_SUPPORTED_DATA_TYPE
   return category == cu::CUDNN_STATUS_BAD_PARAM || category == cu::CUDNN_STATUS_NOT_SUPPORTED;
+}
+
+void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out) {
+  static const bool log = [] {
+    const char* v = std::getenv("VGG_CIFAR_CUDA_LOG");
+    return v && std::strcmp(v, "1") == 0;
+  }();
+  if (!log) return;
+  const auto& d = cudaLibraries().cudnn;
+  std::fprintf(stderr, "vgg-cifar cuda: %s: %s refused %s (%s, status %d); this plan now runs through fp32 NCHW copies\n", op, call,
+               out.describe().c_str(), d.cudnnGetErrorString ? d.cudnnGetErrorString(s) : "cuDNN error", (int)s);
 }
 
 cu::cudnnDataType_t dnnType(DType t) { return t == DType::bf16 ? cu::CUDNN_DATA_BFLOAT16 : cu::CUDNN_DATA_FLOAT; }
