@@ -128,11 +128,15 @@ void launchTranspose(const char* op, const void* src, void* dst, const std::vect
 // run once. call(bool f32, const void* const* in, void* out) returns cuDNN's status; `in` and `out` are
 // the operands' data in their own format, or in fp32 NCHW when f32. At most 4 inputs.
 bool cudnnRefused(cu::cudnnStatus_t s);
+// Reports on stderr, when VGG_CIFAR_CUDA_LOG=1, that `call` refused `out`'s dtype/layout (status s) and the
+// plan now goes through fp32 NCHW copies: correct but slower, so the GPU checks can tell.
+void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out);
 template <class Call>
 void cudnnOrViaF32(const char* op, const char* name, bool* viaF32, std::initializer_list<const Tensor*> in, const Tensor& out, Call&& call) {
   const Tensor* ins[4];
   const void* ptrs[4];
   size_t n = 0;
+  if (in.size() > 4) throw BackendErr(op, name, "cudnnOrViaF32 takes at most 4 inputs");
   for (const Tensor* t : in) {
     ins[n] = t;
     ptrs[n++] = t->data();
@@ -141,6 +145,7 @@ void cudnnOrViaF32(const char* op, const char* name, bool* viaF32, std::initiali
   if (!*viaF32) {
     cu::cudnnStatus_t s = call(false, ptrs, out.data());
     if (plainF32 || !cudnnRefused(s)) return checkCudnn(s, op, name);
+    noteViaF32(op, name, s, out);
     *viaF32 = true;
   }
   auto f32Bytes = [](const Tensor& t) { return ((size_t)t.numel() * sizeof(float) + 255) / 256 * 256; };

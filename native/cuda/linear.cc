@@ -1,7 +1,8 @@
 // Linear layers through cuBLAS. cuBLAS is column-major: a row-major [R, C] matrix is its column-major
 // transpose with leading dimension C, so y = x w^T becomes y^T = w^T' x^T in cuBLAS terms.
 // float32: SGEMM (TF32 as the handle's math mode says). bfloat16: GemmEx with bf16 A and B, fp32
-// accumulation (CUBLAS_COMPUTE_32F), C in bf16, or fp32 for an fp32 weight gradient.
+// accumulation (CUBLAS_COMPUTE_32F; split-K reductions in fp32 too, see blasMathMode in memory.cc), C in
+// bf16, or fp32 for an fp32 weight gradient.
 #include "cuda/cuda_backend.h"
 
 namespace vgg {

@@ -1,4 +1,5 @@
 // The CUDA backend's status, context, memory and host transfers.
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include "cuda/cuda_backend.h"
@@ -68,6 +69,17 @@ void requireActivation(const char* op, std::initializer_list<const Tensor*> ts) 
 bool cudnnRefused(cu::cudnnStatus_t s) {
   int category = (int)s / 1000 * 1000;  // cuDNN 9's CUDNN_STATUS_CATEGORY: sub-codes such as NOT_SUPPORTED_DATA_TYPE
   return category == cu::CUDNN_STATUS_BAD_PARAM || category == cu::CUDNN_STATUS_NOT_SUPPORTED;
+}
+
+void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out) {
+  static const bool log = [] {
+    const char* v = std::getenv("VGG_CIFAR_CUDA_LOG");
+    return v && std::strcmp(v, "1") == 0;
+  }();
+  if (!log) return;
+  const auto& d = cudaLibraries().cudnn;
+  std::fprintf(stderr, "vgg-cifar cuda: %s: %s refused %s (%s, status %d); this plan now runs through fp32 NCHW copies\n", op, call,
+               out.describe().c_str(), d.cudnnGetErrorString ? d.cudnnGetErrorString(s) : "cuDNN error", (int)s);
 }
 
 cu::cudnnDataType_t dnnType(DType t) { return t == DType::bf16 ? cu::CUDNN_DATA_BFLOAT16 : cu::CUDNN_DATA_FLOAT; }
@@ -157,6 +169,15 @@ BackendStatus CudaBackend::probeStatus() {
 
 // ---------- context ----------
 
+// The cuBLAS handle's math mode. TF32 only when asked (CUBLAS_DEFAULT_MATH never uses it for Sgemm). The
+// bf16 GemmEx calls accumulate in fp32 (CUBLAS_COMPUTE_32F), but by default cuBLAS may still sum split-K
+// partial results in the output type (bf16); DISALLOW_REDUCED_PRECISION_REDUCTION keeps those in fp32 too,
+// as the CPU backend does (and as an fp32 master gradient needs). It changes nothing for fp32 outputs.
+static cu::cublasMath_t blasMathMode(bool tf32) {
+  return (cu::cublasMath_t)((tf32 ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH) |
+                            cu::CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION);
+}
+
 CudaBackend::Context& CudaBackend::ctx(const char* op) {
   if (initDone_.load(std::memory_order_acquire)) return ctx_;
   std::lock_guard<std::mutex> lock(initMu_);
@@ -169,7 +190,7 @@ CudaBackend::Context& CudaBackend::ctx(const char* op) {
   checkCudnn(dnn().cudnnSetStream(ctx_.dnn, ctx_.stream), op, "cudnnSetStream");
   checkCublas(blas().cublasCreate_v2(&ctx_.blas), op, "cublasCreate_v2");
   checkCublas(blas().cublasSetStream_v2(ctx_.blas, ctx_.stream), op, "cublasSetStream_v2");
-  checkCublas(blas().cublasSetMathMode(ctx_.blas, tf32_ ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH), op, "cublasSetMathMode");
+  checkCublas(blas().cublasSetMathMode(ctx_.blas, blasMathMode(tf32_)), op, "cublasSetMathMode");
   checkCuda(cudaMalloc(reinterpret_cast<void**>(&ctx_.fault), sizeof(DeviceFault)), op, "cudaMalloc (fault record)");
   // on the context's stream (non-blocking: the legacy default stream would not order it before our kernels)
   checkCuda(cudaMemsetAsync(ctx_.fault, 0, sizeof(DeviceFault), ctx_.stream), op, "cudaMemsetAsync (fault record)");
@@ -181,9 +202,8 @@ void CudaBackend::setTf32(bool on) {
   std::lock_guard<std::mutex> lock(initMu_);  // ctx() applies tf32_ under the same lock
   tf32_ = on;
   if (!initDone_) return;
-  // CUBLAS_DEFAULT_MATH never uses TF32 for Sgemm; convolutions pick their math type per descriptor (conv.cc).
-  checkCublas(blas().cublasSetMathMode(ctx_.blas, on ? cu::CUBLAS_TF32_TENSOR_OP_MATH : cu::CUBLAS_DEFAULT_MATH), "setTf32",
-              "cublasSetMathMode");
+  // Convolutions pick their math type per descriptor (conv.cc).
+  checkCublas(blas().cublasSetMathMode(ctx_.blas, blasMathMode(on)), "setTf32", "cublasSetMathMode");
 }
 
 void* CudaBackend::grow(const char* op, void*& buf, size_t& have, size_t bytes, const char* call) {

@@ -120,6 +120,31 @@ describeGpu('cuda bfloat16 ops match the cpu backend', () => {
     }, { dx: BF16_RTOL, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
   });
 
+  it('bf16 transfers and copies between plain and nhwc keep every bit (2-byte transposes)', () => {
+    const s = [2, 5, 3, 4];
+    const bits = Uint16Array.from(rand(numel(s), 81, 0, 65536), (v) => Math.floor(v) & 0xff7f);  // any bits but Inf/NaN
+    for (const layout of ['plain', 'nhwc'] as const) {
+      const a = native.fromArray(gpu, s, bits, 'bfloat16', layout);
+      const other = native.empty(gpu, s, 'bfloat16', layout === 'plain' ? 'nhwc' : 'plain');
+      native.copy(a, other);
+      native.fill(a, 0);
+      native.copy(other, a);
+      expect(Array.from(native.toArray(other) as Uint16Array)).toEqual(Array.from(bits));
+      expect(Array.from(native.toArray(a) as Uint16Array)).toEqual(Array.from(bits));
+      a.dispose();
+      other.dispose();
+    }
+  });
+
+  it('dropout on plain 2-D bf16 (the classifier) draws the float32 mask', () => {
+    const d = [7, 301];
+    const r = parity({ x: bf(d, 36, false), mask: { shape: d, dtype: 'uint8' }, y: bfOut(d, false) }, ['mask', 'y'], (t) =>
+      native.dropoutForward(t.x!, t.mask!, t.y!, 0.5, 777), BF16_RTOL);
+    const plain = parity({ x: randT(d, 36), mask: { shape: d, dtype: 'uint8' }, y: out(d) }, ['mask'], (t) =>
+      native.dropoutForward(t.x!, t.mask!, t.y!, 0.5, 777));
+    expect(Array.from(r.cuda.mask)).toEqual(Array.from(plain.cuda.mask));
+  });
+
   it('fill rounds to the nearest bf16 like the cpu (nhwc and plain)', () => {
     for (const layout of ['plain', 'nhwc'] as const) {
       const bits = (device: typeof gpu) => {

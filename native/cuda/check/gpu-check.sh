@@ -21,7 +21,7 @@ fi
 status=$(node -e "const b=require('./build/Release/vgg_cifar.node').backends()[1]; console.log(b.available ? 'available: ' + b.description : 'UNAVAILABLE: ' + b.reason)")
 echo "$status"
 start=$(date +%s)
-VGG_CIFAR_GPU_TESTS=1 npx vitest run test/cuda test/native/cuda-status.test.ts 2>&1 | tee /tmp/gpu-tests.log | tail -40
+VGG_CIFAR_GPU_TESTS=1 VGG_CIFAR_CUDA_LOG=1 npx vitest run test/cuda test/native/cuda-status.test.ts 2>&1 | tee /tmp/gpu-tests.log | tail -40
 # Convolution speed per VGG16 layer (needs dist/: npx tsc -p tsconfig.json before packing).
 if [[ -f dist/bench/gpu-ops.js ]]; then
   node dist/bench/gpu-ops.js --batch 128 2>&1 | tee /tmp/gpu-ops.md | tail -16
@@ -36,6 +36,7 @@ echo "| card             | ${card:-no nvidia-smi}"
 echo "| api.h vs headers | $api"
 echo "| cuda status      | $status"
 echo "| GPU tests        | ${tests:-none ran} ($(( $(date +%s) - start )) s)"
+echo "| fp32 fallbacks   | $(grep -c 'through fp32 NCHW copies' /tmp/gpu-tests.log) cuDNN refusals of bf16/nhwc pooling or BatchNorm (lines in /tmp/gpu-tests.log)"
 echo "| convs fp32       | $(tail -1 /tmp/gpu-ops.md 2>/dev/null)"
 echo "| convs TF32       | $(tail -1 /tmp/gpu-ops-tf32.md 2>/dev/null)"
 echo "| convs bf16       | $(tail -1 /tmp/gpu-ops-bf16.md 2>/dev/null)"
