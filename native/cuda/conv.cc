@@ -5,9 +5,11 @@
 // with KRSC filters, compute in fp32 (cuDNN's PSEUDO_BFLOAT16_CONFIG) and tensor-op math: its tensor-core
 // kernels want x, w and y in one format, as PyTorch's channels_last gives them. Operands stored otherwise
 // (plain bf16, such as the first layer's input; OIHW weights; nhwc fp32) are staged through the backend's
-// scratch buffer, so every call of one dtype sees one format.
+// scratch buffer, so every call of one dtype sees one format. A bf16 convolution cuDNN has no NHWC
+// algorithm for runs in bf16 NCHW instead (withMode).
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <memory>
 #include "cuda/cuda_backend.h"
 
@@ -98,9 +100,15 @@ const Perf* pick(const Perf* r, int n, size_t cap, bool anyMathType) {
   return nullptr;
 }
 
+// cuDNN has no algorithm for this convolution in this format (Find*Ex refused it, or none of its
+// results succeeded); withMode() may retry it in another format.
+struct NoAlgorithm : BackendErr {
+  using BackendErr::BackendErr;
+};
+
 [[noreturn]] void noAlgorithm(const char* op, const char* call, int n) {
-  throw BackendErr(op, call, "no algorithm succeeded within the " + std::to_string(findWorkspaceBytes() >> 20) + " MiB workspace (" +
-                                 std::to_string(n) + " tried; VGG_CIFAR_CUDNN_WORKSPACE_MB raises it)");
+  throw NoAlgorithm(op, call, "no algorithm succeeded within the " + std::to_string(findWorkspaceBytes() >> 20) + " MiB workspace (" +
+                                  std::to_string(n) + " tried; VGG_CIFAR_CUDNN_WORKSPACE_MB raises it)");
 }
 
 // One direction of a convolution: on the plan's first call, `find(results, count, &returned, ws, cap)`
@@ -114,7 +122,9 @@ void convolve(const char* op, const char* findCall, const char* runCall, ConvPla
     void* ws = cuda().workspace(op, cap);
     Perf r[Count];
     int n = 0;
-    checkCudnn(find(r, Count, &n, ws, cap), op, findCall);
+    cu::cudnnStatus_t s = find(r, Count, &n, ws, cap);
+    if (cudnnRefused(s)) noAlgorithm(op, findCall, 0);
+    checkCudnn(s, op, findCall);
     const Perf* best = pick(r, n, cap, anyMath(m));
     if (!best) noAlgorithm(op, findCall, n);
     ch.algo = best->algo;
@@ -125,6 +135,35 @@ void convolve(const char* op, const char* findCall, const char* runCall, ConvPla
   VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, ch.math);
   void* ws = cuda().workspace(op, ch.wsBytes);
   checkCudnn(run(ch.algo, ws, ch.wsBytes), op, runCall);
+}
+
+// Convolutions (op and shapes) whose bf16 NHWC form cuDNN had no algorithm for; they run in bf16 NCHW.
+std::set<std::string> nchwBf16;  // under plansMu
+
+// Runs body(mode) in the activations' mode. A bf16 NHWC convolution cuDNN's legacy API has no
+// algorithm for (possible with channel counts that are not multiples of 8, such as the 3-channel first
+// layer) runs, from then on, in bf16 NCHW: the same data through the staging copies, no tensor-core
+// layout, still bf16. Nothing has been written to the output when NoAlgorithm is thrown (Find*Ex only
+// uses the output as scratch), so the retry starts clean.
+template <class Body>
+void withMode(const char* op, DType dt, const std::vector<int64_t>& a, const std::vector<int64_t>& w, Body&& body) {
+  Mode m = modeFor(dt);
+  const std::string key = std::string(op) + shapeString(a) + shapeString(w);
+  if (m.nhwc) {
+    std::lock_guard<std::mutex> lock(plansMu);
+    if (nchwBf16.count(key)) m.nhwc = false;
+  }
+  try {
+    body(m);
+  } catch (const NoAlgorithm& e) {
+    if (!m.nhwc) throw;
+    {
+      std::lock_guard<std::mutex> lock(plansMu);
+      nchwBf16.insert(key);
+    }
+    noteFallback(op, e.what(), "bf16 NCHW");
+    body(Mode{dt, false});
+  }
 }
 
 // ---------- staging operands into the call's format ----------
@@ -154,21 +193,22 @@ void CudaBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* 
   const char* op = "conv2dForward";
   requireActivation(op, {&x, &w, &y});
   Context& c = ctx(op);
-  Mode m = modeFor(x.dtype);
-  ConvPlan& P = planFor(op, x.shape, w.shape, y.shape, p, m);
-  std::vector<void*> slot = scratchSlices(op, {stageBytes(x, m), filterBytes(w, m), stageBytes(y, m)});
-  const void* xs = stageIn(op, x, slot[0], m, c.stream);
-  const void* ws = stageIn(op, w, slot[1], m, c.stream);
-  void* ys = stageOut(y, slot[2]);
-  convolve(
-      op, "cudnnFindConvolutionForwardAlgorithmEx", "cudnnConvolutionForward", P, P.fwd, m,
-      [&](cu::cudnnConvolutionFwdAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
-        return dnn().cudnnFindConvolutionForwardAlgorithmEx(c.dnn, P.xD, xs, P.wD, ws, P.cD, P.yD, ys, count, n, r, work, cap);
-      },
-      [&](cu::cudnnConvolutionFwdAlgo_t algo, void* work, size_t bytes) {
-        return dnn().cudnnConvolutionForward(c.dnn, &kOne, P.xD, xs, P.wD, ws, P.cD, algo, work, bytes, &kZero, P.yD, ys);
-      });
-  finishOut(op, y, slot[2], m, c.stream);
+  withMode(op, x.dtype, x.shape, w.shape, [&](Mode m) {
+    ConvPlan& P = planFor(op, x.shape, w.shape, y.shape, p, m);
+    std::vector<void*> slot = scratchSlices(op, {stageBytes(x, m), filterBytes(w, m), stageBytes(y, m)});
+    const void* xs = stageIn(op, x, slot[0], m, c.stream);
+    const void* ws = stageIn(op, w, slot[1], m, c.stream);
+    void* ys = stageOut(y, slot[2]);
+    convolve(
+        op, "cudnnFindConvolutionForwardAlgorithmEx", "cudnnConvolutionForward", P, P.fwd, m,
+        [&](cu::cudnnConvolutionFwdAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
+          return dnn().cudnnFindConvolutionForwardAlgorithmEx(c.dnn, P.xD, xs, P.wD, ws, P.cD, P.yD, ys, count, n, r, work, cap);
+        },
+        [&](cu::cudnnConvolutionFwdAlgo_t algo, void* work, size_t bytes) {
+          return dnn().cudnnConvolutionForward(c.dnn, &kOne, P.xD, xs, P.wD, ws, P.cD, algo, work, bytes, &kZero, P.yD, ys);
+        });
+    finishOut(op, y, slot[2], m, c.stream);
+  });
   if (b || fuseRelu) launchBiasAct(op, y.data(), y.dtype, b ? b->as<float>() : nullptr, channelView(y), fuseRelu, c.stream);
 }
 
@@ -176,45 +216,47 @@ void CudaBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Te
   const char* op = "conv2dBackwardData";
   requireActivation(op, {&dy, &w, &dx});
   Context& c = ctx(op);
-  Mode m = modeFor(dy.dtype);
-  ConvPlan& P = planFor(op, dx.shape, w.shape, dy.shape, p, m);
-  std::vector<void*> slot = scratchSlices(op, {stageBytes(dy, m), filterBytes(w, m), stageBytes(dx, m)});
-  const void* dys = stageIn(op, dy, slot[0], m, c.stream);
-  const void* ws = stageIn(op, w, slot[1], m, c.stream);
-  void* dxs = stageOut(dx, slot[2]);
-  convolve(
-      op, "cudnnFindConvolutionBackwardDataAlgorithmEx", "cudnnConvolutionBackwardData", P, P.bwdData, m,
-      [&](cu::cudnnConvolutionBwdDataAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
-        return dnn().cudnnFindConvolutionBackwardDataAlgorithmEx(c.dnn, P.wD, ws, P.yD, dys, P.cD, P.xD, dxs, count, n, r, work, cap);
-      },
-      [&](cu::cudnnConvolutionBwdDataAlgo_t algo, void* work, size_t bytes) {
-        return dnn().cudnnConvolutionBackwardData(c.dnn, &kOne, P.wD, ws, P.yD, dys, P.cD, algo, work, bytes, &kZero, P.xD, dxs);
-      });
-  finishOut(op, dx, slot[2], m, c.stream);
+  withMode(op, dy.dtype, dx.shape, w.shape, [&](Mode m) {
+    ConvPlan& P = planFor(op, dx.shape, w.shape, dy.shape, p, m);
+    std::vector<void*> slot = scratchSlices(op, {stageBytes(dy, m), filterBytes(w, m), stageBytes(dx, m)});
+    const void* dys = stageIn(op, dy, slot[0], m, c.stream);
+    const void* ws = stageIn(op, w, slot[1], m, c.stream);
+    void* dxs = stageOut(dx, slot[2]);
+    convolve(
+        op, "cudnnFindConvolutionBackwardDataAlgorithmEx", "cudnnConvolutionBackwardData", P, P.bwdData, m,
+        [&](cu::cudnnConvolutionBwdDataAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
+          return dnn().cudnnFindConvolutionBackwardDataAlgorithmEx(c.dnn, P.wD, ws, P.yD, dys, P.cD, P.xD, dxs, count, n, r, work, cap);
+        },
+        [&](cu::cudnnConvolutionBwdDataAlgo_t algo, void* work, size_t bytes) {
+          return dnn().cudnnConvolutionBackwardData(c.dnn, &kOne, P.wD, ws, P.yD, dys, P.cD, algo, work, bytes, &kZero, P.xD, dxs);
+        });
+    finishOut(op, dx, slot[2], m, c.stream);
+  });
 }
 
 void CudaBackend::conv2dBackwardFilter(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, const ConvParams& p) {
   const char* op = "conv2dBackwardFilter";
   requireActivation(op, {&x, &dy, &dw});
   Context& c = ctx(op);
-  Mode m = modeFor(x.dtype);
-  ConvPlan& P = planFor(op, x.shape, dw.shape, dy.shape, p, m);
-  // cuDNN writes dw in the activations' dtype and the call's format; an fp32 or OIHW dw is converted after.
-  bool direct = !m.nhwc && dw.dtype == m.dt;
-  std::vector<void*> slot =
-      scratchSlices(op, {stageBytes(x, m), stageBytes(dy, m), direct ? 0 : (size_t)dw.numel() * dtypeSize(m.dt)});
-  const void* xs = stageIn(op, x, slot[0], m, c.stream);
-  const void* dys = stageIn(op, dy, slot[1], m, c.stream);
-  void* dws = direct ? dw.data() : slot[2];
-  convolve(
-      op, "cudnnFindConvolutionBackwardFilterAlgorithmEx", "cudnnConvolutionBackwardFilter", P, P.bwdFilter, m,
-      [&](cu::cudnnConvolutionBwdFilterAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
-        return dnn().cudnnFindConvolutionBackwardFilterAlgorithmEx(c.dnn, P.xD, xs, P.yD, dys, P.cD, P.wD, dws, count, n, r, work, cap);
-      },
-      [&](cu::cudnnConvolutionBwdFilterAlgo_t algo, void* work, size_t bytes) {
-        return dnn().cudnnConvolutionBackwardFilter(c.dnn, &kOne, P.xD, xs, P.yD, dys, P.cD, algo, work, bytes, &kZero, P.wD, dws);
-      });
-  if (!direct) launchConvert(op, dws, m.dt, m.nhwc, dw.data(), dw.dtype, false, dw.shape, c.stream);
+  withMode(op, x.dtype, x.shape, dw.shape, [&](Mode m) {
+    ConvPlan& P = planFor(op, x.shape, dw.shape, dy.shape, p, m);
+    // cuDNN writes dw in the activations' dtype and the call's format; an fp32 or OIHW dw is converted after.
+    bool direct = !m.nhwc && dw.dtype == m.dt;
+    std::vector<void*> slot =
+        scratchSlices(op, {stageBytes(x, m), stageBytes(dy, m), direct ? 0 : (size_t)dw.numel() * dtypeSize(m.dt)});
+    const void* xs = stageIn(op, x, slot[0], m, c.stream);
+    const void* dys = stageIn(op, dy, slot[1], m, c.stream);
+    void* dws = direct ? dw.data() : slot[2];
+    convolve(
+        op, "cudnnFindConvolutionBackwardFilterAlgorithmEx", "cudnnConvolutionBackwardFilter", P, P.bwdFilter, m,
+        [&](cu::cudnnConvolutionBwdFilterAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
+          return dnn().cudnnFindConvolutionBackwardFilterAlgorithmEx(c.dnn, P.xD, xs, P.yD, dys, P.cD, P.wD, dws, count, n, r, work, cap);
+        },
+        [&](cu::cudnnConvolutionBwdFilterAlgo_t algo, void* work, size_t bytes) {
+          return dnn().cudnnConvolutionBackwardFilter(c.dnn, &kOne, P.xD, xs, P.yD, dys, P.cD, algo, work, bytes, &kZero, P.wD, dws);
+        });
+    if (!direct) launchConvert(op, dws, m.dt, m.nhwc, dw.data(), dw.dtype, false, dw.shape, c.stream);
+  });
   if (db) launchBiasGrad(op, dy.data(), dy.dtype, db->as<float>(), channelView(dy), c.stream);
 }
 

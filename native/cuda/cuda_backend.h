@@ -131,6 +131,8 @@ bool cudnnRefused(cu::cudnnStatus_t s);
 // Reports on stderr, when VGG_CIFAR_CUDA_LOG=1, that `call` refused `out`'s dtype/layout (status s) and the
 // plan now goes through fp32 NCHW copies: correct but slower, so the GPU checks can tell.
 void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out);
+// The same report for any fallback: what failed (`why`) and what the plan runs through now (`now`).
+void noteFallback(const char* op, const std::string& why, const char* now);
 template <class Call>
 void cudnnOrViaF32(const char* op, const char* name, bool* viaF32, std::initializer_list<const Tensor*> in, const Tensor& out, Call&& call) {
   const Tensor* ins[4];

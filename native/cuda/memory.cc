@@ -71,15 +71,23 @@ bool cudnnRefused(cu::cudnnStatus_t s) {
   return category == cu::CUDNN_STATUS_BAD_PARAM || category == cu::CUDNN_STATUS_NOT_SUPPORTED;
 }
 
-void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out) {
+static bool cudaLog() {
   static const bool log = [] {
     const char* v = std::getenv("VGG_CIFAR_CUDA_LOG");
     return v && std::strcmp(v, "1") == 0;
   }();
-  if (!log) return;
+  return log;
+}
+
+void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out) {
+  if (!cudaLog()) return;
   const auto& d = cudaLibraries().cudnn;
   std::fprintf(stderr, "vgg-cifar cuda: %s: %s refused %s (%s, status %d); this plan now runs through fp32 NCHW copies\n", op, call,
                out.describe().c_str(), d.cudnnGetErrorString ? d.cudnnGetErrorString(s) : "cuDNN error", (int)s);
+}
+
+void noteFallback(const char* op, const std::string& why, const char* now) {
+  if (cudaLog()) std::fprintf(stderr, "vgg-cifar cuda: %s: %s; this plan now runs in %s\n", op, why.c_str(), now);
 }
 
 cu::cudnnDataType_t dnnType(DType t) { return t == DType::bf16 ? cu::CUDNN_DATA_BFLOAT16 : cu::CUDNN_DATA_FLOAT; }
