@@ -1,6 +1,6 @@
 // `npm run bench`: training and inference throughput of VGG16 on vgg-cifar (each working backend),
 // TensorFlow.js (cpu, wasm; tfjs-node where it installs) and PyTorch (when python3 has torch), measured
-// side by side in one run, in fp32 and (training) bf16 mixed precision against PyTorch's CPU autocast.
+// side by side in one run, in fp32 and in bf16 mixed precision against PyTorch's CPU autocast.
 // Flags: --quick (under 3 minutes on 2 cores), --json, --threads N,
 // --tfjs-cpu-train (time tfjs's pure-JS backend training too: one VGG16 step takes over 10 minutes).
 import { spawnSync } from 'node:child_process';
@@ -61,12 +61,12 @@ async function main(): Promise<void> {
   const fp32: Config[] = quick
     ? [{ mode: 'train', batch: 32, bn: false, precision: 'fp32' }, { mode: 'infer', batch: 128, bn: false, precision: 'fp32' }]
     : [false, true].flatMap((bn) => [32, 128].flatMap((batch) => (['train', 'infer'] as const).map((mode) => ({ mode, batch, bn, precision: 'fp32' as const }))));
-  // bf16 training where the CPU has bf16 kernels (AMX or AVX512-BF16; not on emulated AVX-512)
+  // bf16 where the CPU has bf16 kernels (AMX or AVX512-BF16; not on emulated AVX-512)
   const bf16Cpu = /AMX|BF16/.test(String(backends().find((b) => b.device === 'cpu')?.details?.bf16 ?? ''));
   const bf16: Config[] = !bf16Cpu ? [] : quick
-    ? [{ mode: 'train', batch: 32, bn: false, precision: 'bf16' }]
+    ? [{ mode: 'train', batch: 32, bn: false, precision: 'bf16' }, { mode: 'infer', batch: 128, bn: false, precision: 'bf16' }]
     : [{ mode: 'train', batch: 32, bn: false, precision: 'bf16' }, { mode: 'train', batch: 128, bn: false, precision: 'bf16' },
-      { mode: 'train', batch: 128, bn: true, precision: 'bf16' }];
+      { mode: 'train', batch: 128, bn: true, precision: 'bf16' }, { mode: 'infer', batch: 128, bn: false, precision: 'bf16' }];
   const configs = [...fp32, ...bf16];
   const warmup = quick ? 2 : 3;
   const rounds = quick ? 5 : 10;
