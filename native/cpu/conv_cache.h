@@ -127,15 +127,12 @@ struct BackwardDataGemm {
 
 struct FilterGemm {
   ConvGeometry g;
-  bool bf16 = false;  // x, dy and cols in bf16 (dw fp32 or bf16)
   ActOperand src, diffDst;  // x and dy in NHWC
   dnnl::memory cols, dyT, dwMat;
   dnnl::matmul gemm;
   dnnl::memory scratch;
   std::unordered_map<int, dnnl::memory> args;
   void init(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p);
-  template <class T>
-  void biasGrad(const T* dy, float* db) const;
   void run(const Tensor& x, const Tensor& dy, const Tensor& dw, const Tensor* db, ScratchArena& arena);
 };
 

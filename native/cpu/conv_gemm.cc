@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
-#include "core/elementwise.h"
 #include "cpu/conv_cache.h"
+#include "cpu/typed.h"
 
 namespace vgg {
 
@@ -203,7 +203,6 @@ void BackwardDataGemm::run(const Tensor& dy, const Tensor& w, const Tensor& dx, 
 void FilterGemm::init(const Tensor& x, const Tensor& dy, const Tensor& dw, const ConvParams& p) {
   dnnl::engine& eng = cpu().engine();
   g.init(x, dw, dy, p);
-  bf16 = x.dtype == DType::bf16;
   const int64_t P = g.P(), K = g.K(), O = g.O;
   memory::dims xd(x.shape.begin(), x.shape.end()), yd(dy.shape.begin(), dy.shape.end()), wd(dw.shape.begin(), dw.shape.end());
   const dt in = mdOf(x).data_type(), out = mdOf(dw).data_type();
@@ -226,25 +225,16 @@ void FilterGemm::run(const Tensor& x, const Tensor& dy, const Tensor& dw, const 
   src.pull();
   diffDst.pull();
   s.wait();
-  if (bf16) g.im2col(static_cast<const uint16_t*>(src.prim.get_data_handle()), static_cast<uint16_t*>(cols.get_data_handle()));
-  else g.im2col(static_cast<const float*>(src.prim.get_data_handle()), static_cast<float*>(cols.get_data_handle()));
+  byDType(x, [&](auto t) {
+    using T = decltype(t);
+    g.im2col(static_cast<const T*>(src.prim.get_data_handle()), static_cast<T*>(cols.get_data_handle()));
+  });
   dyT.set_data_handle(diffDst.prim.get_data_handle());
   dwMat.set_data_handle(dw.data());
   arena.bind(scratch, args);
   gemm.execute(s, args);
   s.wait();
-  if (db) {
-    if (bf16) biasGrad(static_cast<const uint16_t*>(diffDst.prim.get_data_handle()), db->as<float>());
-    else biasGrad(static_cast<const float*>(diffDst.prim.get_data_handle()), db->as<float>());
-  }
-}
-
-template <class T>
-void FilterGemm::biasGrad(const T* dy, float* out) const {
-  const int64_t P = g.P(), O = g.O;
-  for (int64_t o = 0; o < O; o++) out[o] = 0;
-  for (int64_t q = 0; q < P; q++)
-    for (int64_t o = 0; o < O; o++) out[o] += loadFloat(dy[q * O + o]);
+  if (db) byDType(dy, [&](auto t) { columnSums(static_cast<const decltype(t)*>(diffDst.prim.get_data_handle()), g.P(), g.O, db->as<float>()); });
 }
 
 }  // namespace vgg

@@ -5,17 +5,11 @@
 #include "core/elementwise.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/simd.h"
+#include "cpu/typed.h"
 
 namespace vgg {
 
 static const int64_t kParallelMin = 32768;
-
-// Calls f with T = float or uint16_t (bfloat16 bits) for t's dtype (float32 or bfloat16, checked by napi).
-template <class F>
-static void byDType(const Tensor& t, F&& f) {
-  if (t.dtype == DType::bf16) f(uint16_t{});
-  else f(float{});
-}
 
 void CpuBackend::reluForward(const Tensor& x, const Tensor& y) {
   int64_t n = physicalNumel(x.shape, x.layout);

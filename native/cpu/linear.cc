@@ -6,8 +6,8 @@
 // bf16: A and B bf16 (AMX / AVX512-BF16 GEMM), C bf16 for y and dx, fp32 for dw; bias and db fp32.
 #include <mutex>
 #include <unordered_map>
-#include "core/elementwise.h"
 #include "cpu/conv_cache.h"
+#include "cpu/typed.h"
 
 namespace vgg {
 
@@ -77,16 +77,6 @@ void run(MatmulEntry& e, const void* a, const void* b, const void* bias, void* c
 
 dt typeOf(const Tensor& t) { return t.dtype == DType::bf16 ? dt::bf16 : dt::f32; }
 
-template <class T>
-void columnSums(const T* g, int64_t N, int64_t M, float* out) {
-#pragma omp parallel for if (N * M > 65536)
-  for (int64_t m = 0; m < M; m++) {
-    float s = 0;
-    for (int64_t n = 0; n < N; n++) s += loadFloat(g[n * M + m]);
-    out[m] = s;
-  }
-}
-
 }  // namespace
 
 void CpuBackend::linearForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool fuseRelu) {
@@ -106,10 +96,7 @@ void CpuBackend::linearBackward(const Tensor& x, const Tensor& w, const Tensor& 
     if (dx) run(matmulEntry(2, N, M, K, {M, 1}, {K, 1}, false, false, in, in), dy.data(), w.data(), nullptr, dx->data());
     run(matmulEntry(3, M, N, K, {1, M}, {K, 1}, false, false, in, typeOf(dw)), dy.data(), x.data(), nullptr, dw.data());
   });
-  if (db) {
-    if (dy.dtype == DType::bf16) columnSums(dy.as<uint16_t>(), N, M, db->as<float>());
-    else columnSums(dy.as<float>(), N, M, db->as<float>());
-  }
+  if (db) byDType(dy, [&](auto t) { columnSums(dy.as<decltype(t)>(), N, M, db->as<float>()); });
 }
 
 }  // namespace vgg

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { native, type Device, type DType, type NativeTensor } from '../../lib/backend.js';
 import { cudaUnavailableReason } from '../helpers/check.js';
+import { toFloat32 } from '../../lib/tensor.js';
 
 export type Host = Float32Array | Uint8Array | Int32Array;
 export interface Spec {
@@ -51,11 +52,6 @@ function make(device: Device, s: Spec): NativeTensor {
   return t;
 }
 
-/** bfloat16 bits (the top half of a float32) as float32 values. */
-export function bf16ToF32(bits: Uint16Array): Float32Array {
-  return new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer);
-}
-
 /** Runs `op` on `device` over tensors made from `specs`; returns every tensor's contents afterwards. */
 export function runOn(device: Device, specs: Record<string, Spec | null>, op: (t: Record<string, NativeTensor | null>) => void): Record<string, Host> {
   const t: Record<string, NativeTensor | null> = {};
@@ -64,8 +60,7 @@ export function runOn(device: Device, specs: Record<string, Spec | null>, op: (t
   const out: Record<string, Host> = {};
   for (const [k, x] of Object.entries(t)) {
     if (!x) continue;
-    const a = native.toArray(x);
-    out[k] = x.dtype === 'bfloat16' ? bf16ToF32(a as Uint16Array) : a as Host;
+    out[k] = x.dtype === 'bfloat16' ? toFloat32(x) : native.toArray(x) as Host;
     x.dispose();
   }
   return out;

@@ -8,6 +8,7 @@
 // Max pooling and ReLU select values and are exact.
 import { describe, expect, it } from 'vitest';
 import { native, type Device, type Layout, type NativeTensor } from '../../lib/backend.js';
+import { toFloat32 } from '../../lib/tensor.js';
 import { expectClose, rand, testDevices } from '../helpers/check.js';
 import { convBackwardDataRef, convBackwardFilterRef, convForwardRef, convOut, type ConvShape } from '../ref/conv.js';
 import { linearBackwardRef, linearForwardRef } from '../ref/linear.js';
@@ -33,12 +34,8 @@ function bf16In(device: Device, dims: number[], data: ArrayLike<number>, layout:
   return { t, v };
 }
 
-/** A bf16 tensor's values as numbers, in plain NCHW order. */
-function values(t: NativeTensor): Float32Array {
-  if (t.dtype === 'float32') return native.toArray(t) as Float32Array;
-  const bits = native.toArray(t) as Uint16Array;
-  return new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer);
-}
+/** A float32 or bf16 tensor's values, in plain NCHW order. */
+const values = toFloat32;
 
 const act = (device: Device, dims: number[], layout: 'preferred' | 'plain'): Layout =>
   layout === 'plain' ? 'plain' : native.preferredLayout(device, dims, 'bfloat16');
