@@ -1,7 +1,8 @@
-// Batch normalization over the channels of NCHW, plain, channel-blocked (nChw8c/nChw16c) or NHWC, in
-// float32 or bfloat16 (statistics and parameters fp32): own OpenMP loops, one thread per channel block,
-// with the BLK lanes of a block side by side so the inner loops vectorize. Channel sums are kept in double (two passes: mean, then squared deviations), the folding
-// into scale/shift and the backward formula come from core/batchnorm_math.h (shared with CUDA). A
+// Batch normalization over the channels of NCHW, in float32 or bfloat16 (statistics and parameters
+// fp32): own OpenMP loops. Plain and channel-blocked (nChw8c/nChw16c) layouts take one thread per
+// channel block, with the BLK lanes of a block side by side so the inner loops vectorize; NHWC takes
+// rows per thread (below). Channel sums are kept in double (two passes: mean, then squared deviations),
+// the folding into scale/shift and the backward formula come from core/batchnorm_math.h (shared with CUDA). A
 // following ReLU can be fused into the forward's last pass (p.relu); its backward stays the ReLU's.
 #include <algorithm>
 #include <omp.h>
@@ -16,12 +17,8 @@ namespace vgg {
 
 namespace {
 
-// Element (n, channel block cb, hw, lane l) of a plain (one lane) or channel-blocked x is at
-// n * sN + cb * sCB + hw * sHW + l.
 struct Geometry {
-  int64_t N, C, HW, CB;  // CB: channel blocks
-  int64_t sN, sCB, sHW;
-  int64_t at(int64_t n, int64_t cb) const { return n * sN + cb * sCB; }
+  int64_t N, C, HW, CB;  // CB: channel blocks (C for plain layout)
 };
 
 Geometry geometryOf(const Tensor& x, int blk) {
@@ -30,9 +27,11 @@ Geometry geometryOf(const Tensor& x, int blk) {
   g.C = x.shape[1];
   g.HW = x.shape[2] * x.shape[3];
   g.CB = (g.C + blk - 1) / blk;
-  g.sN = g.CB * g.HW * blk, g.sCB = g.HW * blk, g.sHW = blk;
   return g;
 }
+
+// Offset of (n, channel block cb, hw = 0, lane 0).
+inline int64_t base(const Geometry& g, int blk, int64_t n, int64_t cb) { return (n * g.CB + cb) * g.HW * blk; }
 
 template <int BLK, class T>
 [[gnu::always_inline]] inline void forwardImpl(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& rm, const Tensor& rv, const Tensor& y,
@@ -50,19 +49,19 @@ template <int BLK, class T>
     if (p.training) {
       double sum[BLK] = {}, sq[BLK] = {};
       for (int64_t n = 0; n < g.N; n++) {
-        const T* q = xp + g.at(n, cb);
+        const T* q = xp + base(g, BLK, n, cb);
         for (int64_t hw = 0; hw < g.HW; hw++)
 #pragma omp simd
-          for (int l = 0; l < BLK; l++) sum[l] += loadFloat(q[hw * g.sHW + l]);
+          for (int l = 0; l < BLK; l++) sum[l] += loadFloat(q[hw * BLK + l]);
       }
       double mean[BLK];
       for (int l = 0; l < BLK; l++) mean[l] = sum[l] / M;
       for (int64_t n = 0; n < g.N; n++) {
-        const T* q = xp + g.at(n, cb);
+        const T* q = xp + base(g, BLK, n, cb);
         for (int64_t hw = 0; hw < g.HW; hw++)
 #pragma omp simd
           for (int l = 0; l < BLK; l++) {
-            double d = loadFloat(q[hw * g.sHW + l]) - mean[l];
+            double d = loadFloat(q[hw * BLK + l]) - mean[l];
             sq[l] += d * d;
           }
       }
@@ -90,15 +89,15 @@ template <int BLK, class T>
       }
     }
     for (int64_t n = 0; n < g.N; n++) {
-      const int64_t o = g.at(n, cb);
+      const int64_t o = base(g, BLK, n, cb);
       if (p.relu) {
         for (int64_t hw = 0; hw < g.HW; hw++)
 #pragma omp simd
-          for (int l = 0; l < BLK; l++) storeFloat(yp + o + hw * g.sHW + l, reluValue(loadFloat(xp[o + hw * g.sHW + l]) * a[l] + b[l]));
+          for (int l = 0; l < BLK; l++) storeFloat(yp + o + hw * BLK + l, reluValue(loadFloat(xp[o + hw * BLK + l]) * a[l] + b[l]));
       } else {
         for (int64_t hw = 0; hw < g.HW; hw++)
 #pragma omp simd
-          for (int l = 0; l < BLK; l++) storeFloat(yp + o + hw * g.sHW + l, loadFloat(xp[o + hw * g.sHW + l]) * a[l] + b[l]);
+          for (int l = 0; l < BLK; l++) storeFloat(yp + o + hw * BLK + l, loadFloat(xp[o + hw * BLK + l]) * a[l] + b[l]);
       }
     }
   }
@@ -123,13 +122,13 @@ template <int BLK, class T>
     }
     double sdy[BLK] = {}, sdyx[BLK] = {};
     for (int64_t n = 0; n < g.N; n++) {
-      const int64_t o = g.at(n, cb);
+      const int64_t o = base(g, BLK, n, cb);
       for (int64_t hw = 0; hw < g.HW; hw++)
 #pragma omp simd
         for (int l = 0; l < BLK; l++) {
-          const float d = loadFloat(dyp[o + hw * g.sHW + l]);
+          const float d = loadFloat(dyp[o + hw * BLK + l]);
           sdy[l] += d;
-          sdyx[l] += (double)d * (double)((loadFloat(xp[o + hw * g.sHW + l]) - mean[l]) * inv[l]);
+          sdyx[l] += (double)d * (double)((loadFloat(xp[o + hw * BLK + l]) - mean[l]) * inv[l]);
         }
     }
     BnBackward k[BLK];
@@ -144,11 +143,11 @@ template <int BLK, class T>
       }
     }
     for (int64_t n = 0; n < g.N; n++) {
-      const int64_t o = g.at(n, cb);
+      const int64_t o = base(g, BLK, n, cb);
       for (int64_t hw = 0; hw < g.HW; hw++)
 #pragma omp simd
         for (int l = 0; l < BLK; l++)
-          storeFloat(dxp + o + hw * g.sHW + l, bnBackwardElement(loadFloat(xp[o + hw * g.sHW + l]), loadFloat(dyp[o + hw * g.sHW + l]), k[l]));
+          storeFloat(dxp + o + hw * BLK + l, bnBackwardElement(loadFloat(xp[o + hw * BLK + l]), loadFloat(dyp[o + hw * BLK + l]), k[l]));
     }
   }
 }
