@@ -18,12 +18,13 @@ export function registerEval(program: Command): void {
     .option('--batch-size <n>', 'batch size', (v) => Number(v), 256)
     .option('--limit <n>', 'only the first n images', (v) => Number(v), 0)
     .addOption(new Option('--backend <name>').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .addOption(new Option('--precision <p>', 'bf16: mixed precision (faster on AMX/AVX512-BF16 CPUs and Ampere+ GPUs)').choices(['fp32', 'bf16']).default('fp32'))
+    .addOption(new Option('--precision <p>', 'bf16: mixed precision (faster on AMX CPUs and Ampere+ GPUs; slower than fp32 on other CPUs)').choices(['fp32', 'bf16']).default('fp32'))
     .option('--json', 'print one JSON object')
     .action(async (f: { checkpoint: string; data: string; split: 'test' | 'train'; model?: 'vgg16'; bn?: boolean; classifier?: 'report';
       normalize?: boolean; batchSize: number; limit: number; backend: 'auto'; precision: 'fp32' | 'bf16'; json?: boolean }) => {
       const r = await evaluate({ checkpoint: f.checkpoint, data: f.data, split: f.split, model: f.model, batchNorm: f.bn, classifier: f.classifier,
-        normalize: f.normalize, batchSize: f.batchSize, limit: f.limit, backend: f.backend, precision: f.precision });
+        normalize: f.normalize, batchSize: f.batchSize, limit: f.limit, backend: f.backend, precision: f.precision,
+        onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
       if (f.json) {
         const { predictions: _p, ...rest } = r;
         const perClass = Object.fromEntries(r.classes.map((c, i) => [c, r.perClass[i]]));

@@ -30,6 +30,8 @@ export interface EvaluateOptions {
   /** 'bf16': run the network in bf16 mixed precision (faster where the device has bf16 kernels); a
    *  model passed in keeps its own precision unless this is given. */
   precision?: Precision;
+  /** Told when the run works but not as asked for best (bf16 slower than fp32 on this CPU). */
+  onWarning?: (message: string) => void;
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
@@ -62,7 +64,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
   const device = resolveDevice(o.backend ?? 'auto');
   const before = model.precision;
   if (o.precision !== undefined) {
-    if (o.precision === 'bf16') checkBf16(device);
+    const warning = o.precision === 'bf16' ? checkBf16(device) : null;
+    if (warning) o.onWarning?.(warning);
     model.setPrecision(o.precision);
   }
   const onDevice = splitToDevice(host, device);

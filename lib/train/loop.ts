@@ -77,7 +77,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment });
   const stepsPerEpoch = loader.batchesPerEpoch;
 
-  if (o.precision === 'bf16') checkBf16(device);
+  const precisionWarning = o.precision === 'bf16' ? checkBf16(device) : null;
   const model = modelFromOptions(o, data.classes.length).setPrecision(o.precision);
   // Kaiming schemes follow torchvision's VGG: fan_out for convolutions, N(0, 0.01) for the classifier.
   initialize(model, o.init.startsWith('kaiming') ? { scheme: o.init, mode: 'fan_out', linearStd: 0.01, seed: o.seed } : { scheme: o.init, seed: o.seed });
@@ -111,6 +111,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const metricsLog = o.log ? resolve(o.log) : null;
   const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
   const warn = (w: WarningEvent) => { if (history.warnings.length < MAX_WARNINGS) history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
+  if (precisionWarning) warn({ kind: 'other', message: precisionWarning });
   // run.json and report.html next to the checkpoints after every epoch and at the end (lib/report).
   const startedAt = new Date().toISOString();
   let lastEval: (EvalResult & { epoch: number }) | null = null;

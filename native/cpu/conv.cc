@@ -232,7 +232,9 @@ FilterGemm& filterGemmEntry(const Tensor& x, const Tensor& dy, const Tensor& dw,
 
 std::string convAlgorithmInfo() {
   std::string gemm = convFilterGemmMode() == ConvFilterGemm::never ? "" : "; backward-filter on 2x2 maps with >= 256 channels: im2col + GEMM";
-  gemm += "; bf16: direct NHWC kernels, and im2col + GEMM in all three directions on maps <= 4x4 with >= 256 channels";
+  gemm += dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx
+              ? "; bf16: direct NHWC kernels, and im2col + GEMM in all three directions on maps <= 4x4 with >= 256 channels"
+              : "; bf16: direct NHWC kernels, and im2col + GEMM for backward-filter on maps <= 4x4 with >= 256 channels";
   switch (convAlgoMode()) {
     case ConvAlgo::direct: return "direct (VGG_CIFAR_CONV_ALGO=direct)" + gemm;
     case ConvAlgo::winograd: return "Winograd F(4x4,3x3) on every 3x3 stride-1 convolution oneDNN has it for (VGG_CIFAR_CONV_ALGO=winograd), else direct" + gemm;

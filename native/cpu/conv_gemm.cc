@@ -55,7 +55,11 @@ bool useDataGemm(const Tensor& x, const Tensor& y) {
   switch (convDataGemmMode()) {
     case ConvDataGemm::always: return true;
     case ConvDataGemm::never: return false;
-    default: return y.shape[2] * y.shape[3] <= kDataGemmMaxMapBf16 && x.shape[1] >= kFilterGemmMinChannels;
+    default: {
+      // Only AMX's direct kernels are the slow ones; with AVX512-BF16 alone the direct kernels win.
+      static const bool amx = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx;
+      return amx && y.shape[2] * y.shape[3] <= kDataGemmMaxMapBf16 && x.shape[1] >= kFilterGemmMinChannels;
+    }
   }
 }
 

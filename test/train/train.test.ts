@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { backends } from '../../lib/backend.js';
 import { runTraining } from '../../lib/train/loop.js';
 import { resolveTrainOptions, type TrainOptions } from '../../lib/train/options.js';
 import { loadCheckpoint } from '../../lib/nn/checkpoint.js';
@@ -50,6 +51,9 @@ describe('training loop', () => {
     const last = h.epochs.at(-1)!;
     expect(last.trainLoss).toBeLessThan(1.0);
     expect(last.testAccuracy!).toBeGreaterThan(0.6);
+    // a warning exactly where bf16 is slower than fp32 (a CPU without AMX)
+    const amx = backends().find((b) => b.device === 'cpu')!.details.bf16 === 'AMX';
+    expect(h.warnings.filter((w) => w.message.includes('bf16 is slower than fp32'))).toHaveLength(amx ? 0 : 1);
     const ck = loadCheckpoint(join(o.out, 'cifar10_epoch_8.safetensors'));
     expect([...ck.model.values()].every((t) => t.dtype === 'F32' || t.dtype === 'I64')).toBe(true);
     // the fp32 checkpoint evaluates in either precision, to nearly the same accuracy
