@@ -232,7 +232,7 @@ FilterGemm& filterGemmEntry(const Tensor& x, const Tensor& dy, const Tensor& dw,
 
 std::string convAlgorithmInfo() {
   std::string gemm = convFilterGemmMode() == ConvFilterGemm::never ? "" : "; backward-filter on 2x2 maps with >= 256 channels: im2col + GEMM";
-  gemm += dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx
+  gemm += amxKernels()
               ? "; bf16: direct NHWC kernels, and im2col + GEMM in all three directions on maps <= 4x4 with >= 256 channels"
               : "; bf16: direct NHWC kernels, and im2col + GEMM for backward-filter on maps <= 4x4 with >= 256 channels";
   switch (convAlgoMode()) {

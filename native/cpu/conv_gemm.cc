@@ -57,7 +57,7 @@ bool useDataGemm(const Tensor& x, const Tensor& y) {
     case ConvDataGemm::never: return false;
     default: {
       // Only AMX's direct kernels are the slow ones; with AVX512-BF16 alone the direct kernels win.
-      static const bool amx = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx;
+      static const bool amx = amxKernels();
       return amx && y.shape[2] * y.shape[3] <= kDataGemmMaxMapBf16 && x.shape[1] >= kFilterGemmMinChannels;
     }
   }

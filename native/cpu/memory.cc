@@ -56,7 +56,7 @@ BackendStatus CpuBackend::status() {
   // than fp32: with AVX512-BF16 alone its direct bf16 convolutions are ~3x slower than the fp32
   // Winograd ones (bench/RESULTS.md, measured with DNNL_MAX_CPU_ISA), so lib warns there.
   const dnnl::cpu_isa eff = dnnl::get_effective_cpu_isa();
-  s.details["bf16"] = eff == dnnl::cpu_isa::avx512_core_amx ? "AMX"
+  s.details["bf16"] = amxKernels() ? "AMX"
                       : eff == dnnl::cpu_isa::avx512_core_bf16 ? "AVX512-BF16 (no AMX: slower than fp32)"
                       : (eff == dnnl::cpu_isa::avx512_core || eff == dnnl::cpu_isa::avx512_core_vnni) ? "AVX-512 (emulated, slower than fp32)"
                       : "none";
