@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The prepared GPU check of the CUDA backend, one call on a GPU machine (see ../shared/gpu/README.md):
-#   here:  npx cmake-js compile && npx tsc -p tsconfig.json && ../shared/gpu/pack.sh --data node_modules build dist
+#   here:  bash native/cuda/check/pack.sh   (builds; packs .gpu/ within the device run's 64 MiB carry)
 #   there: bash .gpu/run.sh bash native/cuda/check/gpu-check.sh
 # 1. checks native/cuda/api.h against the real cudnn.h / cublas_v2.h of the machine's nvidia wheels,
 # 2. prints the cuda backend's status, 3. runs `npm run test:gpu`, 4. prints a short table last.
