@@ -15,7 +15,8 @@
 import { expect, it } from 'vitest';
 import { native } from '../../lib/backend.js';
 import { f32, rand } from '../helpers/check.js';
-import { convCases, describeGpu, gpu, outShape, parity } from './parity.js';
+import { poolOutShape } from '../ref/pool.js';
+import { convCases, describeGpu, gpu, outShape, parity, poolCases } from './parity.js';
 
 const BF16_RTOL = 2 ** -6;
 const FP32_RTOL = 1e-4;
@@ -72,12 +73,8 @@ describeGpu('cuda bfloat16 ops match the cpu backend', () => {
     { dx: BF16_RTOL, dw: BF16_RTOL, db: FP32_RTOL });
   });
 
-  it.each([
-    { x: [2, 3, 8, 8], p: { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 } },
-    { x: [2, 5, 7, 9], p: { kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 } },
-    { x: [8, 64, 16, 16], p: { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 } },
-  ])('maxPool2d forward/backward $x (nhwc bf16)', ({ x, p }) => {
-    const y = [x[0], x[1], Math.floor((x[2] + 2 * p.padH - p.kernelH) / p.strideH) + 1, Math.floor((x[3] + 2 * p.padW - p.kernelW) / p.strideW) + 1];
+  it.each(poolCases)('maxPool2d forward/backward $x (nhwc bf16)', ({ x, p }) => {
+    const y = poolOutShape(x, p);
     const specs = { x: { ...bf(x, 0), data: distinctPerPlane(x, 11) }, y: bfOut(y), dy: bf(y, 12), dx: bfOut(x) };
     parity(specs, ['y', 'dx'], (t) => {
       const ws = native.empty(t.x!.device, [Math.max(1, native.maxPool2dWorkspaceSize(t.x!, t.y!, p))], 'uint8');

@@ -3,7 +3,8 @@
 import { expect, it } from 'vitest';
 import { native } from '../../lib/backend.js';
 import { f32, rand, randInt } from '../helpers/check.js';
-import { convCases, describeGpu, gpu, outShape, parity, runOn } from './parity.js';
+import { poolOutShape } from '../ref/pool.js';
+import { convCases, describeGpu, gpu, outShape, parity, poolCases, runOn } from './parity.js';
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const randT = (shape: number[], seed: number, lo = -1, hi = 1) => ({ shape, data: f32(rand(numel(shape), seed, lo, hi)) });
@@ -22,12 +23,8 @@ describeGpu('cuda ops match the cpu backend', () => {
       native.conv2dBackwardFilter(t.x!, t.dy!, t.dw!, t.db, p));
   });
 
-  it.each([
-    { x: [2, 3, 8, 8], p: { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 } },
-    { x: [2, 5, 7, 9], p: { kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 } },
-    { x: [8, 64, 16, 16], p: { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 } },
-  ])('maxPool2d forward/backward $x', ({ x, p }) => {
-    const y = [x[0], x[1], Math.floor((x[2] + 2 * p.padH - p.kernelH) / p.strideH) + 1, Math.floor((x[3] + 2 * p.padW - p.kernelW) / p.strideW) + 1];
+  it.each(poolCases)('maxPool2d forward/backward $x', ({ x, p }) => {
+    const y = poolOutShape(x, p);
     const specs = { x: act(x, 11), y: out(y, true), dy: act(y, 12), dx: out(x, true) };
     parity(specs, ['y', 'dx'], (t) => {
       const dev = t.x!.device;

@@ -104,3 +104,10 @@ export const convCases = [
 ];
 export const outShape = (x: number[], w: number[], p: { strideH: number; strideW: number; padH: number; padW: number }) => [
   x[0], w[0], Math.floor((x[2] + 2 * p.padH - w[2]) / p.strideH) + 1, Math.floor((x[3] + 2 * p.padW - w[3]) / p.strideW) + 1];
+/** Max-pooling shapes both the fp32 and the bf16 GPU tests run: VGG's 2x2/2, an overlapping padded 3x3/2 on
+ *  odd maps, a VGG-sized layer. */
+export const poolCases = [
+  { x: [2, 3, 8, 8], p: { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 } },
+  { x: [2, 5, 7, 9], p: { kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 } },
+  { x: [8, 64, 16, 16], p: { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 } },
+];
