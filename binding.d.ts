@@ -157,8 +157,10 @@ export interface Binding {
   /** Eval mode (training false) reads the running statistics and leaves them and saveMean/saveInvStd untouched. */
   batchNorm2dForward(x: NativeTensor, gamma: NativeTensor, beta: NativeTensor, runningMean: NativeTensor, runningVar: NativeTensor,
     y: NativeTensor, saveMean: NativeTensor, saveInvStd: NativeTensor, p: BatchNormParams): void;
+  /** reluY: the forward's y when it ran with relu: true. dy is then the gradient after that ReLU, masked by
+   *  reluY > 0 here (one pass instead of a reluBackward before); dy may be overwritten with the masked values. */
   batchNorm2dBackward(x: NativeTensor, dy: NativeTensor, gamma: NativeTensor, saveMean: NativeTensor, saveInvStd: NativeTensor,
-    dx: NativeTensor, dgamma: NativeTensor, dbeta: NativeTensor, eps: number): void;
+    dx: NativeTensor, dgamma: NativeTensor, dbeta: NativeTensor, eps: number, reluY?: NativeTensor | null): void;
 
   // ----- loss and metrics -----
   /** Mean softmax cross-entropy over the batch (optionally label-smoothed). Adds the batch's mean loss to

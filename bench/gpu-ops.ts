@@ -6,6 +6,7 @@
 // Usage: node dist/bench/gpu-ops.js [--device cuda|cpu] [--batch N] [--reps N] [--dtype float32|bfloat16]
 // Prints a markdown table that names the device; paste it into bench/RESULTS.md with the date.
 import { backends, native, type Device, type DType, type NativeTensor } from '../lib/backend.js';
+import { deviceTimer, filledTensor } from './device-timing.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,47 +25,15 @@ const LAYERS: Array<[number, number, number]> = [
 ];
 const P = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
 
-/** Pseudo-random values in [-0.5, 0.5): an activation or weight in `dtype` (activations in the preferred
- *  layout), or with `fp32` a float32 plain tensor (biases, weight gradients). */
-function filled(shape: number[], seed: number, activation = true, fp32 = false): NativeTensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = s / 2 ** 32 - 0.5;
-  }
-  const dt = fp32 ? 'float32' : dtype;
-  const layout = activation ? native.preferredLayout(device, shape, dt) : 'plain';
-  const f = native.fromArray(device, shape, data, 'float32', layout);
-  if (dt === 'float32') return f;
-  const t = native.empty(device, shape, dt, layout);
-  native.cast(f, t);
-  f.dispose();
-  return t;
-}
-
-let sink: NativeTensor;
-/** Waits for the device: every op runs on the backend's one stream, so a read waits for all before it. */
-function sync(): void {
-  native.toArray(sink);
-}
-
-function time(fn: () => void): number {
-  for (let i = 0; i < 3; i++) fn();
-  sync();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < reps; i++) fn();
-  sync();
-  return Number(process.hrtime.bigint() - t0) / 1e6 / reps;
-}
+const filled = (shape: number[], seed: number, activation = true, fp32 = false): NativeTensor =>
+  filledTensor(device, shape, seed, fp32 ? 'float32' : dtype, activation);
 
 const info = backends().find((b) => b.device === device)!;
 if (!info.available) {
   console.error(`gpu-ops: the ${device} backend cannot run here: ${info.reason}`);
   process.exit(1);
 }
-sink = native.empty(device, [1], 'float32');
+const timer = deviceTimer(device, reps);
 const precision = dtype === 'bfloat16' ? 'bf16 (fp32 dw)' : `fp32 (TF32 ${process.env.VGG_CIFAR_TF32 === '1' ? 'on' : 'off'})`;
 console.log(`VGG16 convolutions, batch ${batch}, ${precision}, ${device}: ${info.description}\n`);
 console.log('| layer | shape | fwd ms | fwd GFLOP/s | bwd-data ms | bwd-data GFLOP/s | bwd-filter ms | bwd-filter GFLOP/s |');
@@ -80,9 +49,9 @@ LAYERS.forEach(([cin, cout, hw], i) => {
   const dw = filled([cout, cin, 3, 3], 500 + i, false, true);
   const db = filled([cout], 600 + i, false, true);
   const flop = 2 * batch * cout * hw * hw * cin * 9;
-  const f = time(() => native.conv2dForward(x, w, b, y, P, true));
-  const d = i === 0 ? 0 : time(() => native.conv2dBackwardData(y, w, dx, P));  // the first layer needs no dx
-  const g = time(() => native.conv2dBackwardFilter(x, y, dw, db, P));
+  const f = timer.time(() => native.conv2dForward(x, w, b, y, P, true));
+  const d = i === 0 ? 0 : timer.time(() => native.conv2dBackwardData(y, w, dx, P));  // the first layer needs no dx
+  const g = timer.time(() => native.conv2dBackwardFilter(x, y, dw, db, P));
   const gf = (ms: number) => (ms > 0 ? (flop / ms / 1e6).toFixed(1) : '-');
   console.log(`| conv${i + 1} | ${cin}->${cout} @${hw}x${hw} | ${f.toFixed(3)} | ${gf(f)} | ${d ? d.toFixed(3) : '-'} | ${gf(d)} | ${g.toFixed(3)} | ${gf(g)} |`);
   total += f + d + g;
@@ -91,4 +60,4 @@ LAYERS.forEach(([cin, cout, hw], i) => {
 });
 console.log(`\nAll 13 layers, forward + backward: ${total.toFixed(2)} ms per step, ${(totalFlop / total / 1e9).toFixed(2)} TFLOP/s, ` +
   `${(batch / (total / 1000)).toFixed(0)} images/s (convolutions only)`);
-sink.dispose();
+timer.dispose();

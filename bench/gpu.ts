@@ -1,12 +1,28 @@
 // `node dist/bench/gpu.js`: training images/s of VGG16 (the report's) and VGG16-BN at batch 128 and 512
 // on the CUDA backend in fp32 (TF32 off), TF32 and bf16 mixed precision (nhwc bf16 activations, fp32 master
 // weights), and PyTorch eager on the same card in the same run (the same three: bf16 as autocast +
-// channels_last; cudnn.benchmark). Prints a table naming the card.
+// channels_last; cudnn.benchmark), plus PyTorch with torch.compile for the bf16 rows (--compile MODES,
+// e.g. default,reduce-overhead; none to skip). Prints a table naming the card.
+// Options: --models vgg16,vgg16-bn --batches 128,512 --precisions fp32,tf32,bf16 --compile default
+//          --rounds 20 --warmup 5. VGG_CIFAR_PROFILE=1 prints the profiler's table for each of our rows.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { backends, native, packageRoot } from '../lib/backend.js';
 import { benchVggCifar, median } from './vgg-cifar.js';
 
+const arg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
+};
+const list = (name: string, dflt: string) => arg(name, dflt).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+
+interface PyResult { version: string; imagesPerSecond: number; warmupSeconds?: number }
+
+function pytorch(py: string, args: string[]): PyResult | string {
+  const r = spawnSync(py, [join(packageRoot(), 'bench', 'pytorch', 'bench.py'), ...args], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) return (r.stderr || r.error?.message || 'failed').trim().split('\n').at(-1)!;
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as PyResult;
+}
 
 async function main(): Promise<void> {
   const cuda = backends().find((b) => b.device === 'cuda');
@@ -15,26 +31,32 @@ async function main(): Promise<void> {
     return;
   }
   const py = process.env.VGG_CIFAR_PYTHON ?? 'python3';
-  const rows: string[] = ['| framework | precision | model | batch | images/s | ratio vgg-cifar / framework |', '|---|---|---|---:|---:|---:|'];
-  for (const bn of [false, true]) {
-    for (const batch of [128, 512]) {
-      const ips: Record<string, number> = {};
-      for (const precision of ['fp32', 'tf32', 'bf16'] as const) {
+  const models = list('models', 'vgg16,vgg16-bn');
+  const batches = list('batches', '128,512').map(Number);
+  const precisions = list('precisions', 'fp32,tf32,bf16') as Array<'fp32' | 'tf32' | 'bf16'>;
+  const compileModes = list('compile', 'default');
+  const rounds = Number(arg('rounds', '20')), warmup = Number(arg('warmup', '5'));
+  const rows: string[] = ['| framework | precision | model | batch | images/s | vgg-cifar / this |', '|---|---|---|---:|---:|---:|'];
+  const print = (row: string) => { rows.push(row); process.stderr.write(`${row}\n`); };
+  for (const model of models) {
+    const bn = model === 'vgg16-bn';
+    for (const batch of batches) {
+      for (const precision of precisions) {
         native.setTf32(precision === 'tf32');
-        const ours = await benchVggCifar('cuda', 'train', batch, bn, 5, 20, precision === 'bf16' ? 'bf16' : 'fp32')
+        const ours = await benchVggCifar('cuda', 'train', batch, bn, warmup, rounds, precision === 'bf16' ? 'bf16' : 'fp32')
           .catch((e: Error) => ({ times: [] as number[], error: e.message }));
-        ips[precision] = ours.times.length ? batch / median(ours.times) : NaN;
-        rows.push(`| vgg-cifar | ${precision} | vgg16${bn ? '-bn' : ''} | ${batch} | ${ips[precision].toFixed(0)} | 1.00 |${ours.error ? ' ' + ours.error : ''}`);
-      }
-      native.setTf32(false);
-      for (const precision of ['fp32', 'tf32', 'bf16']) {
-        const oursIps = ips[precision];
-        const args = [join(packageRoot(), 'bench', 'pytorch', 'bench.py'), '--device', 'cuda', '--batch', String(batch), '--precision', precision,
-          '--warmup', '5', '--rounds', '20', ...(bn ? ['--bn'] : []), ...(precision === 'bf16' ? ['--channels-last'] : [])];
-        const r = spawnSync(py, args, { encoding: 'utf8' });
-        if (r.status !== 0) { rows.push(`| pytorch | ${precision} | vgg16${bn ? '-bn' : ''} | ${batch} | - | - | ${r.stderr.trim().split('\n').at(-1)} |`); continue; }
-        const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-        rows.push(`| pytorch ${o.version} | ${precision} | vgg16${bn ? '-bn' : ''} | ${batch} | ${o.imagesPerSecond.toFixed(0)} | ${(oursIps / o.imagesPerSecond).toFixed(2)} |`);
+        native.setTf32(false);
+        const oursIps = ours.times.length ? batch / median(ours.times) : NaN;
+        print(`| vgg-cifar | ${precision} | ${model} | ${batch} | ${oursIps.toFixed(0)} | 1.00 |${ours.error ? ' ' + ours.error : ''}`);
+        const base = ['--device', 'cuda', '--batch', String(batch), '--precision', precision, '--warmup', String(warmup), '--rounds', String(rounds),
+          ...(bn ? ['--bn'] : []), ...(precision === 'bf16' ? ['--channels-last'] : [])];
+        for (const mode of ['eager', ...(precision === 'bf16' ? compileModes : [])]) {
+          const o = pytorch(py, mode === 'eager' ? base : [...base, '--compile', mode]);
+          const name = mode === 'eager' ? 'pytorch' : `pytorch compile(${mode})`;
+          if (typeof o === 'string') { print(`| ${name} | ${precision} | ${model} | ${batch} | - | - | ${o} |`); continue; }
+          const note = mode === 'eager' ? '' : ` (compile + warm-up ${o.warmupSeconds?.toFixed(0)} s)`;
+          print(`| ${name} ${o.version} | ${precision} | ${model} | ${batch} | ${o.imagesPerSecond.toFixed(0)} | ${(oursIps / o.imagesPerSecond).toFixed(2)} |${note}`);
+        }
       }
     }
   }

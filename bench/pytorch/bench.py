@@ -49,6 +49,8 @@ def main() -> None:
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--rounds', type=int, default=10)
     ap.add_argument('--channels-last', action='store_true')
+    ap.add_argument('--compile', choices=['none', 'default', 'reduce-overhead', 'max-autotune-no-cudagraphs'], default='none',
+                    help='torch.compile the model in this mode (the compile runs in the warm-up, timed apart)')
     a = ap.parse_args()
 
     if a.threads > 0:
@@ -62,9 +64,12 @@ def main() -> None:
     model = vgg16(a.bn).to(dev)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
+    params = list(model.parameters())
+    if a.compile != 'none':
+        model = torch.compile(model, mode=None if a.compile == 'default' else a.compile)
     x = torch.rand(a.batch, 3, 32, 32, device=dev).to(memory_format=fmt)
     y = torch.randint(0, 10, (a.batch,), device=dev)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(params, lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     autocast = torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=a.precision == 'bf16')
 
@@ -85,9 +90,11 @@ def main() -> None:
         if dev.type == 'cuda':
             torch.cuda.synchronize()
 
+    t_warm = time.perf_counter()
     for _ in range(a.warmup):
         step()
     sync()
+    warmup_seconds = time.perf_counter() - t_warm
     times = []
     for _ in range(a.rounds):
         t0 = time.perf_counter()
@@ -101,6 +108,7 @@ def main() -> None:
         'threads': torch.get_num_threads(), 'batch': a.batch, 'bn': a.bn, 'mode': a.mode, 'precision': a.precision,
         'times': times, 'median': med, 'imagesPerSecond': a.batch / med,
         'mkldnn': torch.backends.mkldnn.is_available(), 'python': sys.version.split()[0],
+        'compile': a.compile, 'warmupSeconds': warmup_seconds,
     }))
 
 

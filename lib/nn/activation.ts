@@ -18,6 +18,9 @@ interface SameShapeBuild {
  *  of native.reluBackward allows it), so a ReLU costs no gradient buffer. */
 export class ReLU extends Module {
   fused = false;
+  /** Set by Sequential when the fused layer before is a BatchNorm2d, whose backward applies this ReLU's
+   *  mask itself: the backward here then passes dy through. */
+  maskedByPrevious = false;
   private readonly cache = new BuildCache<SameShapeBuild>();
   private lastY: Tensor | null = null;
 
@@ -52,7 +55,7 @@ export class ReLU extends Module {
   backward(dy: Tensor): Tensor | null {
     if (!this.lastY) throw new Error('ReLU.backward: call forward first');
     if (!this.needsInputGrad) return null;
-    native.reluBackward(this.lastY, dy, dy);
+    if (!this.maskedByPrevious) native.reluBackward(this.lastY, dy, dy);
     return dy;
   }
 

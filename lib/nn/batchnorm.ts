@@ -22,7 +22,8 @@ export class BatchNorm2d extends Module {
   readonly runningVar: BufferEntry;
   /** PyTorch's num_batches_tracked (an int64 buffer there): kept on the host, saved in state dicts. */
   numBatchesTracked = 0;
-  /** Set by Sequential when a ReLU follows: y is written rectified (one pass fewer over memory). */
+  /** Set by Sequential when a ReLU follows: y is written rectified, and the backward masks dy by y itself
+   *  (the ReLU's backward then does nothing): one pass fewer over memory each way. */
   fuseRelu = false;
   private saveMean: Tensor | null = null;
   private saveInvStd: Tensor | null = null;
@@ -80,7 +81,7 @@ export class BatchNorm2d extends Module {
     const e = this.cache.current;
     if (!e || !this.lastX) throw new Error('BatchNorm2d.backward: call forward first');
     native.batchNorm2dBackward(this.lastX, dy, this.weight.value, this.saveMean!, this.saveInvStd!, e.dx,
-      this.weight.grad, this.bias.grad, this.eps);
+      this.weight.grad, this.bias.grad, this.eps, this.fuseRelu ? e.y : null);
     return this.needsInputGrad ? e.dx : null;
   }
 

@@ -1,6 +1,7 @@
 // Sequential: runs children in order, numbered '0', '1', … like torch.nn.Sequential, and fuses each
 // Conv2d/Linear/BatchNorm2d + ReLU pair (the first writes the rectified output; the ReLU's backward
-// masks dy by it), which saves one pass over memory and one activation buffer per pair.
+// masks dy by it, or for BatchNorm2d the BatchNorm backward does), which saves one pass over memory and
+// one activation buffer per pair.
 import type { Device, Layout } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 import { activationLayout, Module } from './module.js';
@@ -22,6 +23,7 @@ export class Sequential extends Module {
         if ((a instanceof Conv2d || a instanceof Linear || a instanceof BatchNorm2d) && b instanceof ReLU) {
           a.fuseRelu = true;
           b.fused = true;
+          b.maskedByPrevious = a instanceof BatchNorm2d;
         }
       }
     }

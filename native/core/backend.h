@@ -44,8 +44,10 @@ struct BackendStatus {
   VGG_PRE void batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean, \
                                   const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd, \
                                   const BatchNormParams& p) VGG_POST; \
+  /* reluY: the forward's output when it fused a ReLU (dy is then the gradient after the ReLU and is masked by reluY > 0) */ \
   VGG_PRE void batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean, \
-                                   const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps) VGG_POST; \
+                                   const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps, \
+                                   const Tensor* reluY) VGG_POST; \
  \
   /* loss and metrics */ \
   VGG_PRE void softmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor* dlogits, const Tensor& lossAcc, \

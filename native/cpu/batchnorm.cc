@@ -333,7 +333,11 @@ void CpuBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const 
 }
 
 void CpuBackend::batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean,
-                                     const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps) {
+                                     const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps,
+                                     const Tensor* reluY) {
+  // The ReLU's backward in place over dy (binding.d.ts allows it): the masked gradient is what the
+  // BatchNorm backward reads, with no buffer of its own.
+  if (reluY) reluBackward(*reluY, dy, dy);
   backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
 }
 

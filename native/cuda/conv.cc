@@ -5,8 +5,9 @@
 // with KRSC filters, compute in fp32 (cuDNN's PSEUDO_BFLOAT16_CONFIG) and tensor-op math: its tensor-core
 // kernels want x, w and y in one format, as PyTorch's channels_last gives them. Operands stored otherwise
 // (plain bf16, such as the first layer's input; OIHW weights; nhwc fp32) are staged through the backend's
-// scratch buffer, so every call of one dtype sees one format. A bf16 convolution cuDNN has no NHWC
-// algorithm for runs in bf16 NCHW instead (withMode).
+// scratch buffer, so every call of one dtype sees one format, except the weights' KRSC copies, which are
+// kept per weight storage and version (krscFilter): the forward and backward-data of one step share one
+// transpose. A bf16 convolution cuDNN has no NHWC algorithm for runs in bf16 NCHW instead (withMode).
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -170,8 +171,53 @@ void withMode(const char* op, DType dt, const std::vector<int64_t>& a, const std
 
 bool staged(const Tensor& t, Mode m) { return (t.layout == Layout::nhwc) != m.nhwc; }
 size_t stageBytes(const Tensor& t, Mode m) { return staged(t, m) ? t.bytes() : 0; }
-// Weights are always plain OIHW; NHWC runs take them as KRSC.
-size_t filterBytes(const Tensor& w, Mode m) { return m.nhwc ? w.bytes() : 0; }
+
+// KRSC copies of plain OIHW weights for NHWC runs, one per weight storage, redone when its version
+// changes (a cast of the master weights or an optimizer step bumps it). Copies of freed storages are
+// dropped at the next miss; like the workspace, this memory is the backend's own (not in liveBytes).
+struct FilterCopy {
+  std::weak_ptr<Storage> owner;
+  uint64_t version = 0;
+  void* data = nullptr;
+  size_t bytes = 0;
+};
+std::mutex filtersMu;
+std::map<const Storage*, FilterCopy> filters;
+
+void dropFilter(FilterCopy& f) {
+  if (f.data) cudaFree(f.data);  // synchronizes: queued convolutions reading it are done
+  f.data = nullptr;
+  f.bytes = 0;
+}
+
+const void* krscFilter(const char* op, const Tensor& w, cudaStream_t s) {
+  std::lock_guard<std::mutex> lock(filtersMu);
+  auto it = filters.find(w.storage.get());
+  if (it != filters.end() && it->second.owner.lock() == w.storage && it->second.version == w.storage->version &&
+      it->second.bytes == w.bytes())
+    return it->second.data;
+  for (auto i = filters.begin(); i != filters.end();) {
+    if (i->second.owner.expired()) {
+      dropFilter(i->second);
+      i = filters.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  FilterCopy& f = filters[w.storage.get()];
+  if (f.owner.lock() != w.storage || f.bytes != w.bytes()) dropFilter(f);
+  if (!f.data) {
+    checkCuda(cudaMalloc(&f.data, w.bytes()), op, "cudaMalloc (KRSC weights)");
+    f.bytes = w.bytes();
+  }
+  f.owner = w.storage;
+  f.version = w.storage->version;
+  launchTranspose(op, w.data(), f.data, w.shape, true, dtypeSize(w.dtype), s);
+  return f.data;
+}
+
+// The weights in the call's format: w itself (OIHW) for NCHW runs, its KRSC copy for NHWC ones.
+const void* filterIn(const char* op, const Tensor& w, Mode m, cudaStream_t s) { return m.nhwc ? krscFilter(op, w, s) : w.data(); }
 
 // An input in the call's format: t itself, or its copy in `slot` (non-null exactly when t needs one).
 const void* stageIn(const char* op, const Tensor& t, void* slot, Mode m, cudaStream_t s) {
@@ -195,10 +241,10 @@ void CudaBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* 
   Context& c = ctx(op);
   withMode(op, x.dtype, x.shape, w.shape, [&](Mode m) {
     ConvPlan& P = planFor(op, x.shape, w.shape, y.shape, p, m);
-    std::vector<void*> slot = scratchSlices(op, {stageBytes(x, m), filterBytes(w, m), stageBytes(y, m)});
+    const void* ws = filterIn(op, w, m, c.stream);
+    std::vector<void*> slot = scratchSlices(op, {stageBytes(x, m), stageBytes(y, m)});
     const void* xs = stageIn(op, x, slot[0], m, c.stream);
-    const void* ws = stageIn(op, w, slot[1], m, c.stream);
-    void* ys = stageOut(y, slot[2]);
+    void* ys = stageOut(y, slot[1]);
     convolve(
         op, "cudnnFindConvolutionForwardAlgorithmEx", "cudnnConvolutionForward", P, P.fwd, m,
         [&](cu::cudnnConvolutionFwdAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
@@ -207,7 +253,7 @@ void CudaBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* 
         [&](cu::cudnnConvolutionFwdAlgo_t algo, void* work, size_t bytes) {
           return dnn().cudnnConvolutionForward(c.dnn, &kOne, P.xD, xs, P.wD, ws, P.cD, algo, work, bytes, &kZero, P.yD, ys);
         });
-    finishOut(op, y, slot[2], m, c.stream);
+    finishOut(op, y, slot[1], m, c.stream);
   });
   if (b || fuseRelu) launchBiasAct(op, y.data(), y.dtype, b ? b->as<float>() : nullptr, channelView(y), fuseRelu, c.stream);
 }
@@ -218,10 +264,10 @@ void CudaBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Te
   Context& c = ctx(op);
   withMode(op, dy.dtype, dx.shape, w.shape, [&](Mode m) {
     ConvPlan& P = planFor(op, dx.shape, w.shape, dy.shape, p, m);
-    std::vector<void*> slot = scratchSlices(op, {stageBytes(dy, m), filterBytes(w, m), stageBytes(dx, m)});
+    const void* ws = filterIn(op, w, m, c.stream);
+    std::vector<void*> slot = scratchSlices(op, {stageBytes(dy, m), stageBytes(dx, m)});
     const void* dys = stageIn(op, dy, slot[0], m, c.stream);
-    const void* ws = stageIn(op, w, slot[1], m, c.stream);
-    void* dxs = stageOut(dx, slot[2]);
+    void* dxs = stageOut(dx, slot[1]);
     convolve(
         op, "cudnnFindConvolutionBackwardDataAlgorithmEx", "cudnnConvolutionBackwardData", P, P.bwdData, m,
         [&](cu::cudnnConvolutionBwdDataAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
@@ -230,7 +276,7 @@ void CudaBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Te
         [&](cu::cudnnConvolutionBwdDataAlgo_t algo, void* work, size_t bytes) {
           return dnn().cudnnConvolutionBackwardData(c.dnn, &kOne, P.wD, ws, P.yD, dys, P.cD, algo, work, bytes, &kZero, P.xD, dxs);
         });
-    finishOut(op, dx, slot[2], m, c.stream);
+    finishOut(op, dx, slot[1], m, c.stream);
   });
 }
 

@@ -114,6 +114,19 @@ void launchBiasAct(const char* op, void* y, DType t, const float* bias, ChannelV
 void launchBiasGrad(const char* op, const void* dy, DType t, float* db, ChannelView v, cudaStream_t s);
 void launchRelu(const char* op, const void* x, void* y, DType t, int64_t n, cudaStream_t s);
 void launchFill(const char* op, void* p, DType t, int64_t n, float value, cudaStream_t s);
+// BatchNorm over nhwc activations (batchnorm.cu); reluY as in Backend::batchNorm2dBackward.
+void launchBatchNormNhwcForward(const char* op, const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean,
+                                const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
+                                const BatchNormParams& p, cudaStream_t s);
+void launchBatchNormNhwcBackward(const char* op, const Tensor& x, const Tensor& dy, const Tensor* reluY, const Tensor& gamma,
+                                 const Tensor& saveMean, const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma,
+                                 const Tensor& dbeta, cudaStream_t s);
+// Max pooling over nhwc activations (pool.cu).
+void launchMaxPoolNhwcForward(const char* op, const Tensor& x, const Tensor& y, const PoolParams& p, cudaStream_t s);
+void launchMaxPoolNhwcBackward(const char* op, const Tensor& dy, const Tensor& x, const Tensor& dx, const PoolParams& p, cudaStream_t s);
+// NHWC BatchNorm and max pooling run our kernels (above) unless VGG_CIFAR_CUDA_NHWC=cudnn sends them to
+// cuDNN's legacy calls (kept to compare the two on a GPU: bench/gpu-elementwise.ts).
+bool nhwcThroughCudnn();
 // Element-wise copy of a 4-D tensor between layouts (plain / nhwc) and float dtypes (float32 / bfloat16).
 void launchConvert(const char* op, const void* src, DType st, bool srcNhwc, void* dst, DType dt, bool dstNhwc,
                    const std::vector<int64_t>& shape, cudaStream_t s);

@@ -1,25 +1,10 @@
 // Elementwise kernels: fill, bias (+ReLU) and its gradient, ReLU, dropout, axpby, casts, layout transposes.
 // The activation kernels are templates on the element type: float, or bfloat16 as uint16_t.
 #include "core/elementwise.h"
+#include "cuda/channel_sums.cuh"
 #include "cuda/cuda_backend.h"
-#include "cuda/launch.cuh"
 
 namespace vgg {
-
-// bfloat16 travels as its raw 16 bits (uint16_t): loaded to fp32 exactly, stored rounded to nearest even
-// with the same function as the CPU backend (core/elementwise.h), so both round alike.
-__device__ __forceinline__ float load(float v) { return v; }
-__device__ __forceinline__ float load(uint16_t v) { return bf16ToFloat(v); }
-template <class T> __device__ __forceinline__ T store(float v);
-template <> __device__ __forceinline__ float store<float>(float v) { return v; }
-template <> __device__ __forceinline__ uint16_t store<uint16_t>(float v) { return floatToBf16(v); }
-
-// Calls f with a value of the element type of a float32 / bfloat16 tensor (to pick a kernel instance).
-template <class F>
-void byType(DType t, F&& f) {
-  if (t == DType::bf16) f(uint16_t{});
-  else f(float{});
-}
 
 template <class T>
 __global__ void fillKernel(T* p, int64_t n, T v) {
@@ -72,8 +57,22 @@ void launchBiasAct(const char* op, void* y, DType t, const float* bias, ChannelV
   checkLaunch(op, "biasActKernel");
 }
 
-// db[c] = sum over o, i of dy[o, c, i], summed in fp32 whatever dy's type: one block per channel, a fixed
-// reduction order (deterministic). outer * inner < 2^31 (checked by the launcher).
+// db[c] = sum over o, i of dy[o, c, i], summed in fp32 whatever dy's type, in a fixed order (deterministic).
+// Channels-last data (nhwc, 2-D [N, M]: inner == 1) goes through the coalesced two-level channel sums;
+// plain NCHW through one block per channel, whose threads read the contiguous H*W runs.
+// outer * inner < 2^31 (checked by the launcher).
+template <class T>
+struct ChannelValue {
+  const T* dy;
+  __device__ void init(int) {}
+  __device__ void operator()(float* acc, int64_t i, int) const { acc[0] += load(dy[i]); }
+};
+
+__global__ void chunkTotalKernel(const float* partial, int chunks, int C, float* db) {
+  int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c < C) db[c] = (float)chunkSum(partial, chunks, 1, 0, C, c);
+}
+
 template <class T>
 __global__ void biasGradKernel(const T* dy, float* db, uint32_t outer, uint32_t channels, uint32_t inner) {
   uint32_t c = blockIdx.x, per = outer * inner;
@@ -89,6 +88,17 @@ __global__ void biasGradKernel(const T* dy, float* db, uint32_t outer, uint32_t 
 void launchBiasGrad(const char* op, const void* dy, DType t, float* db, ChannelView v, cudaStream_t s) {
   if (v.outer * v.inner >= (1ll << 31) || v.channels >= (1ll << 31))
     throw RangeErr(std::string(op) + ": bias gradient over more than 2^31 elements per channel is not supported on cuda");
+  if (v.inner == 1 && v.outer > 1) {
+    RowChunks rc = rowChunks(v.outer, v.channels);
+    float* partial = (float*)cuda().scratch(op, (size_t)rc.chunks * v.channels * sizeof(float));
+    byType(t, [&](auto tag) {
+      using T = decltype(tag);
+      launchChannelPartials<1>(v.outer, (int)v.channels, rc, partial, ChannelValue<T>{(const T*)dy}, s);
+    });
+    chunkTotalKernel<<<(unsigned)((v.channels + kThreads - 1) / kThreads), kThreads, 0, s>>>(partial, rc.chunks, (int)v.channels, db);
+    checkLaunch(op, "biasGradChannelsLast");
+    return;
+  }
   byType(t, [&](auto tag) {
     using T = decltype(tag);
     biasGradKernel<T><<<(unsigned)v.channels, kThreads, 0, s>>>((const T*)dy, db, (uint32_t)v.outer, (uint32_t)v.channels, (uint32_t)v.inner);

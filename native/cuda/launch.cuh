@@ -1,7 +1,9 @@
-// Launch helpers shared by the .cu files: grid-stride loops and a block-wide sum.
+// Launch helpers shared by the .cu files: grid-stride loops, a block-wide sum, element loads and stores.
 #pragma once
 #include <cuda_runtime.h>
 #include <cstdint>
+#include "core/elementwise.h"
+#include "core/tensor.h"
 
 namespace vgg {
 
@@ -30,6 +32,21 @@ __device__ T blockSum(T v) {
   if (warp == 0)
     for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
   return v;
+}
+
+// bfloat16 travels as its raw 16 bits (uint16_t): loaded to fp32 exactly, stored rounded to nearest even
+// with the same function as the CPU backend (core/elementwise.h), so both round alike.
+__device__ __forceinline__ float load(float v) { return v; }
+__device__ __forceinline__ float load(uint16_t v) { return bf16ToFloat(v); }
+template <class T> __device__ __forceinline__ T store(float v);
+template <> __device__ __forceinline__ float store<float>(float v) { return v; }
+template <> __device__ __forceinline__ uint16_t store<uint16_t>(float v) { return floatToBf16(v); }
+
+// Calls f with a value of the element type of a float32 / bfloat16 tensor (to pick a kernel instance).
+template <class F>
+void byType(DType t, F&& f) {
+  if (t == DType::bf16) f(uint16_t{});
+  else f(float{});
 }
 
 }  // namespace vgg

@@ -61,7 +61,7 @@ static Napi::Value batchNorm2dForward(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value batchNorm2dBackward(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNorm2dBackward", 9, 9);
+  Args a(info, "batchNorm2dBackward", 9, 10);
   Tensor& x = a.tensor(0, "x");
   Tensor& dy = a.tensor(1, "dy");
   Tensor& gamma = a.tensor(2, "gamma");
@@ -71,16 +71,21 @@ static Napi::Value batchNorm2dBackward(const Napi::CallbackInfo& info) {
   Tensor& dgamma = a.tensor(6, "dgamma");
   Tensor& dbeta = a.tensor(7, "dbeta");
   float eps = epsValue(a, a.number(8, "eps"));
+  Tensor* reluY = a.tensorOrNull(9, "reluY");
   a.floating(x, "x");
   a.dims(x, "x", 4);
   activation(a, x, dy, "dy");
   activation(a, x, dx, "dx");
   a.noAlias(x, "x", dx, "dx");
+  if (reluY) {
+    activation(a, x, *reluY, "reluY");
+    a.noAlias(*reluY, "reluY", dx, "dx");
+  }
   for (auto [t, n] : {std::pair<Tensor*, const char*>{&gamma, "gamma"}, {&sm, "saveMean"}, {&si, "saveInvStd"}, {&dgamma, "dgamma"},
                       {&dbeta, "dbeta"}})
     channelVector(a, x, *t, n);
-  if (x.numel()) backendFor(x.device).batchNorm2dBackward(x, dy, gamma, sm, si, dx, dgamma, dbeta, eps);
-  for (Tensor* t : {&dx, &dgamma, &dbeta}) t->touch();
+  if (x.numel()) backendFor(x.device).batchNorm2dBackward(x, dy, gamma, sm, si, dx, dgamma, dbeta, eps, reluY);
+  for (Tensor* t : {&dy, &dx, &dgamma, &dbeta}) t->touch();
   return info.Env().Undefined();
 }
 

@@ -16,7 +16,7 @@ import { expect, it } from 'vitest';
 import { native } from '../../lib/backend.js';
 import { f32, rand } from '../helpers/check.js';
 import { poolOutShape } from '../ref/pool.js';
-import { convCases, describeGpu, gpu, outShape, parity, poolCases } from './parity.js';
+import { convCases, describeGpu, distinctPerPlane, gpu, outShape, parity, poolCases } from './parity.js';
 
 const BF16_RTOL = 2 ** -6;
 const FP32_RTOL = 1e-4;
@@ -26,21 +26,6 @@ const bf = (shape: number[], seed: number, act = true, lo = -1, hi = 1) =>
 const bfOut = (shape: number[], act = true) => ({ shape, dtype: 'bfloat16' as const, act });
 const randT = (shape: number[], seed: number, lo = -1, hi = 1) => ({ shape, data: f32(rand(numel(shape), seed, lo, hi)) });
 const out = (shape: number[]) => ({ shape });
-
-/** Values whose bf16 roundings are distinct within each [H, W] plane (distinct bit patterns, random order
- *  and signs): max pooling then has no ties, so both backends route each gradient to the same element. */
-function distinctPerPlane(shape: number[], seed: number): Float32Array {
-  const hw = shape[2] * shape[3];
-  const keys = rand(numel(shape), seed);
-  const signs = rand(numel(shape), seed + 1);
-  const bits = new Uint16Array(numel(shape));
-  for (let p = 0; p < bits.length; p += hw) {
-    const order = Array.from({ length: hw }, (_, i) => i).sort((a, b) => keys[p + a] - keys[p + b]);
-    order.forEach((i, rank) => { bits[p + i] = (signs[p + i] < 0 ? 0x8000 : 0) | (0x3c00 + rank); });  // |v| in [2^-7, 2^-5)
-  }
-  return new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer);
-}
-
 
 describeGpu('cuda bfloat16 ops match the cpu backend', () => {
   it('preferredLayout keeps 4-D bf16 activations nhwc, float32 as before', () => {

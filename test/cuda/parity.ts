@@ -1,8 +1,8 @@
 // Runs one op on the CPU and on the GPU with the same inputs and returns both sets of outputs, so every
 // CUDA op is checked against the CPU backend (itself checked against float64 references in test/nn).
 import { describe, expect, it } from 'vitest';
-import { native, type Device, type DType, type NativeTensor } from '../../lib/backend.js';
-import { cudaUnavailableReason } from '../helpers/check.js';
+import { native, type Device, type DType, type Layout, type NativeTensor } from '../../lib/backend.js';
+import { cudaUnavailableReason, rand } from '../helpers/check.js';
 import { toFloat32 } from '../../lib/tensor.js';
 
 export type Host = Float32Array | Uint8Array | Int32Array;
@@ -14,6 +14,8 @@ export interface Spec {
   /** An activation: kept in the backend's preferred layout for its dtype (blocked on the CPU for float32,
    *  nhwc on both for bfloat16). */
   act?: boolean;
+  /** An explicit layout on both devices (e.g. float32 nhwc), instead of the preferred one. */
+  layout?: Layout;
 }
 
 /** VGG_CIFAR_GPU_TESTS_ON_CPU=1 runs these tests cpu against cpu: it checks the tests themselves (argument
@@ -36,7 +38,7 @@ export function describeGpu(name: string, body: () => void): void {
 
 function make(device: Device, s: Spec): NativeTensor {
   const dtype = s.dtype ?? 'float32';
-  const layout = s.act && s.shape.length === 4 ? native.preferredLayout(device, s.shape, dtype) : 'plain';
+  const layout = s.layout ?? (s.act && s.shape.length === 4 ? native.preferredLayout(device, s.shape, dtype) : 'plain');
   if (s.data && dtype === 'bfloat16') {
     // bf16 inputs come from float32 data through native.cast, so both devices round them alike.
     const f = native.fromArray(device, s.shape, s.data as Float32Array, 'float32', layout);
@@ -93,6 +95,21 @@ export function expectRel(actual: Float32Array, expected: Float32Array, rtol: nu
   }
   const err = den === 0 ? num : num / den;
   if (!(err <= rtol)) throw new Error(`${what}: cuda vs cpu relative error ${err.toExponential(3)} > ${rtol}`);
+}
+
+/** Values whose bf16 roundings are distinct within each [H, W] plane (distinct bit patterns, random order
+ *  and signs): max pooling then has no ties, so both backends route each gradient to the same element. */
+export function distinctPerPlane(shape: number[], seed: number): Float32Array {
+  const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  const hw = shape[2] * shape[3];
+  const keys = rand(numel(shape), seed);
+  const signs = rand(numel(shape), seed + 1);
+  const bits = new Uint16Array(numel(shape));
+  for (let p = 0; p < bits.length; p += hw) {
+    const order = Array.from({ length: hw }, (_, i) => i).sort((a, b) => keys[p + a] - keys[p + b]);
+    order.forEach((i, rank) => { bits[p + i] = (signs[p + i] < 0 ? 0x8000 : 0) | (0x3c00 + rank); });  // |v| in [2^-7, 2^-5)
+  }
+  return new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer);
 }
 
 /** Convolution shapes both the fp32 and the bf16 GPU tests run: a 3-channel input, stride 2, 1x1, a VGG layer. */

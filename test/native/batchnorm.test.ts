@@ -83,6 +83,31 @@ describe.each(testDevices())('batchNorm2d on %s', (device) => {
         for (const t of [x, y, gamma, beta, rm, rv, sm, si]) t.dispose();
       }
     });
+
+    it(`backward with the fused ReLU's output masks dy by it (reluY) ${JSON.stringify(shape)} ${layout}`, () => {
+      const xv = f32(rand(n, 51 + n, -2, 2));
+      const g = f32(rand(C, 52, 0.5, 1.5)), b = f32(rand(C, 53)), rv0 = f32(rand(C, 55, 0.5, 2));
+      const p = { training: true, momentum: 0.1, eps: 1e-5, relu: true };
+      const ref = batchNormRef(xv, shape, g, b, new Float64Array(C), rv0, true, p.momentum, p.eps);
+      const x = native.fromArray(device, shape, xv, 'float32', layout), y = native.empty(device, shape, 'float32', layout);
+      const [gamma, beta, rm, rv] = [g, b, new Float32Array(C), rv0].map((v) => native.fromArray(device, [C], v));
+      const sm = native.empty(device, [C], 'float32'), si = native.empty(device, [C], 'float32');
+      native.batchNorm2dForward(x, gamma, beta, rm, rv, y, sm, si, p);
+      const dyv = f32(rand(n, 56 + n));
+      // The ReLU's backward, then BatchNorm's: dy where BN(x) > 0, else 0.
+      const masked = dyv.map((v, i) => (ref.y[i] > 0 ? v : 0));
+      const bref = batchNormBackwardRef(xv, shape, masked, g, ref.mean, ref.invStd);
+      const dy = native.fromArray(device, shape, dyv, 'float32', layout);
+      const dx = native.empty(device, shape, 'float32', layout);
+      const dg = native.empty(device, [C], 'float32'), db = native.empty(device, [C], 'float32');
+      native.batchNorm2dBackward(x, dy, gamma, sm, si, dx, dg, db, p.eps, y);
+      expect(masked.some((v) => v === 0) && masked.some((v) => v !== 0)).toBe(true);
+      expectClose(native.toArray(dx) as Float32Array, bref.dx, 1e-4, 'dx');
+      expectClose(native.toArray(dg) as Float32Array, bref.dgamma, 1e-5, 'dgamma');
+      expectClose(native.toArray(db) as Float32Array, bref.dbeta, 1e-5, 'dbeta');
+      expect(() => native.batchNorm2dBackward(x, dy, gamma, sm, si, dx, dg, db, p.eps, dx)).toThrow(/reluY and dx/);
+      for (const t of [x, y, gamma, beta, rm, rv, sm, si, dy, dx, dg, db]) t.dispose();
+    });
   }
 
   it('reference backward matches central finite differences (x, gamma, beta)', () => {

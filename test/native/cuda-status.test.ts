@@ -12,10 +12,20 @@ const cuda = backends().find((b) => b.device === 'cuda')!;
 const addon = process.env.VGG_CIFAR_ADDON ?? join(packageRoot(), 'build', 'Release', 'vgg_cifar.node');
 const haveCc = spawnSync('cc', ['--version']).status === 0;
 
-/** The cuda entry of backends() in a fresh process with the given environment. */
+// Where the loader would find this machine's real cuDNN/cuBLAS (a GPU machine puts its wheels on
+// LD_LIBRARY_PATH): left out of every case, so the stand-ins are what the search meets.
+const machineLibraryVars = ['LD_LIBRARY_PATH', 'CUDA_HOME', 'CUDA_PATH', 'NVIDIA_WHEELS_DIR', 'VGG_CIFAR_CUDNN', 'VGG_CIFAR_CUBLAS'];
+function isolatedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of machineLibraryVars) delete env[k];
+  return env;
+}
+
+/** The cuda entry of backends() in a fresh process with the given environment (the machine's own
+ *  library locations removed first). */
 function cudaStatusWith(env: Record<string, string>): { available: boolean; reason?: string; details: Record<string, string> } {
   const out = execFileSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(addon)}).backends()[1]))`], {
-    env: { ...process.env, VGG_CIFAR_NO_PYTHON: '1', ...env },
+    env: { ...isolatedEnv(), VGG_CIFAR_NO_PYTHON: '1', ...env },
     encoding: 'utf8',
   });
   return JSON.parse(out);

@@ -25,6 +25,7 @@ beforeAll(() => {
   T.y = f32([2, 16, 4, 4]);
   T.ybad = f32([2, 16, 3, 3]);
   T.x2 = f32([2, 16, 8, 8]);
+  T.x4 = f32([2, 16, 8, 8]);
   T.ws = native.empty('cpu', [native.maxPool2dWorkspaceSize(T.x, T.y, pool)], 'uint8');
   T.ws1 = native.empty('cpu', [1], 'uint8');
   T.x3 = f32([16, 8, 8]);
@@ -105,7 +106,8 @@ const table: [string, () => unknown[], typeof TypeError | typeof RangeError, Reg
   ['batchNorm2dForward', () => [T.x, T.c, T.c2, T.c3, T.c4, T.x2, T.c5, T.c6, { ...bn, momentum: 1.5 }], RangeError, /^batchNorm2dForward: option momentum must be in \[0, 1\], got 1.5/],
   ['batchNorm2dForward', () => [T.x, T.c, T.c2, T.c3, T.c4, T.x2, T.c5, T.c6, { momentum: 0.1, eps: 1e-5 }], TypeError, /^batchNorm2dForward: option training must be a boolean, got undefined/],
   ['batchNorm2dForward', () => [T.one, T.c, T.c2, T.c3, T.c4, T.one2, T.c5, T.c6, bn], RangeError, /^batchNorm2dForward: training needs more than 1 value per channel, got x float32\[1,16,1,1\]/],
-  ['batchNorm2dBackward', () => [T.x, T.x2, T.c, T.c2, T.c3, T.x, T.c4, T.c5], TypeError, /^batchNorm2dBackward: expected 9 arguments, got 8/],
+  ['batchNorm2dBackward', () => [T.x, T.x2, T.c, T.c2, T.c3, T.x, T.c4, T.c5], TypeError, /^batchNorm2dBackward: expected 9 to 10 arguments, got 8/],
+  ['batchNorm2dBackward', () => [T.x, T.x2, T.c, T.c2, T.c3, T.x4, T.c4, T.c5, 1e-5, T.xb], RangeError, /^batchNorm2dBackward: x and reluY must share a layout/],
   ['batchNorm2dBackward', () => [T.x, T.xb, T.c, T.c2, T.c3, T.x2, T.c4, T.c5, 1e-5], RangeError, /^batchNorm2dBackward: x and dy must share a layout/],
   // loss and metrics
   ['softmaxCrossEntropy', () => [T.logits, T.labels, null, T.acc, 0, false], RangeError, /^softmaxCrossEntropy: labels\[2\] = 10 is out of range \[0, 10\)/],

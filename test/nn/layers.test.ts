@@ -1,4 +1,4 @@
-// Layer-graph mechanics the VGG tests do not reach: fused and unfused Conv/Linear + ReLU agree, Flatten
+// Layer-graph mechanics the VGG tests do not reach: fused and unfused Conv/Linear/BatchNorm + ReLU agree, Flatten
 // of a blocked activation larger than 1x1 (copy path), Dropout in train and eval mode, layout checks.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Command } from 'commander';
@@ -8,6 +8,7 @@ import { Conv2d } from '../../lib/nn/conv.js';
 import { Linear } from '../../lib/nn/linear.js';
 import { Dropout, Flatten, ReLU } from '../../lib/nn/activation.js';
 import { MaxPool2d } from '../../lib/nn/pool.js';
+import { BatchNorm2d } from '../../lib/nn/batchnorm.js';
 import { Sequential } from '../../lib/nn/sequential.js';
 import { initialize } from '../../lib/nn/init.js';
 import { loadStateDict, stateDict } from '../../lib/nn/state.js';
@@ -19,8 +20,8 @@ afterAll(() => live.forEach((t) => t.dispose()));
 
 const net = (fuse: boolean) => {
   const s = new Sequential([
-    new Conv2d(3, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Conv2d(16, 32, 3, { padding: 1 }), new ReLU(),
-    new MaxPool2d(2), new Flatten(), new Linear(32 * 4 * 4, 20), new ReLU(), new Dropout(0.5), new Linear(20, 5),
+    new Conv2d(3, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Conv2d(16, 32, 3, { padding: 1 }), new BatchNorm2d(32),
+    new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(32 * 4 * 4, 20), new ReLU(), new Dropout(0.5), new Linear(20, 5),
   ], { fuse });
   live.push(s);
   return s;
@@ -29,11 +30,11 @@ const net = (fuse: boolean) => {
 const arr = (t: Tensor) => native.toArray(t) as Float32Array;
 
 describe('layer graph', () => {
-  it('fused and unfused Conv/Linear + ReLU give the same outputs and gradients; Flatten copies blocked 4x4 maps', () => {
+  it('fused and unfused Conv/Linear/BatchNorm + ReLU give the same outputs and gradients; Flatten copies blocked 4x4 maps', () => {
     const [a, b] = [net(true), net(false)];
     initialize(a, { seed: 1 });
     loadStateDict(b, stateDict(a));
-    (b.layers[9] as Dropout).seed = (a.layers[9] as Dropout).seed; // same masks in both
+    (b.layers[10] as Dropout).seed = (a.layers[10] as Dropout).seed; // same masks in both
     const x = fromFloat32('cpu', [3, 3, 16, 16], Float32Array.from(rand(3 * 3 * 256, 2)));
     const dy = fromFloat32('cpu', [3, 5], Float32Array.from(rand(15, 3)));
     live.push(x, dy);
@@ -49,7 +50,10 @@ describe('layer graph', () => {
     res[0].grads.forEach((g, i) => expectClose(g, res[1].grads[i], 1e-6, `grad ${i}`));
     expect((a.layers[0] as Conv2d).fuseRelu).toBe(true);
     expect((b.layers[0] as Conv2d).fuseRelu).toBe(false);
-    expect(a.layers[5].outputLayout).toBe(native.preferredLayout('cpu', [3, 32, 4, 4]));
+    expect((a.layers[4] as BatchNorm2d).fuseRelu).toBe(true);
+    expect((a.layers[5] as ReLU).maskedByPrevious).toBe(true);  // the BatchNorm backward masks dy
+    expect((a.layers[1] as ReLU).maskedByPrevious).toBe(false);
+    expect(a.layers[6].outputLayout).toBe(native.preferredLayout('cpu', [3, 32, 4, 4]));
   });
 
   it('Dropout: train mode zeroes or scales by 1/(1-p), masks change per step; eval is the identity', () => {

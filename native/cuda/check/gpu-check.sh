@@ -1,43 +1,96 @@
 #!/usr/bin/env bash
 # The prepared GPU check of the CUDA backend, one call on a GPU machine (see ../shared/gpu/README.md):
-#   here:  bash native/cuda/check/pack.sh   (builds; packs .gpu/ within the device run's 64 MiB carry)
-#   there: bash .gpu/run.sh bash native/cuda/check/gpu-check.sh
-# 1. checks native/cuda/api.h against the real cudnn.h / cublas_v2.h of the machine's nvidia wheels,
-# 2. prints the cuda backend's status, 3. runs `npm run test:gpu`, 4. prints a short table last.
+#   here:  bash native/cuda/check/pack.sh          (builds; packs .gpu/ within the device run's 64 MiB carry)
+#   there: bash .gpu/run.sh bash native/cuda/check/gpu-check.sh OUTDIR [STEPS]
+# Everything it prints goes to OUTDIR (one log per step, summary.md last). STEPS (default all) is a
+# comma-separated subset of: api,tests,ops,elementwise,train,bench,profile. Tools are called through
+# `node` (the packed run has no npx). Each step has a time limit so that one stuck step cannot eat the run.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
+out=${1:?usage: gpu-check.sh OUTDIR [STEPS]}
+steps=${2:-api,tests,ops,elementwise,train,bench,profile}
+mkdir -p "$out"
+has() { [[ ",$steps," == *",$1,"* ]]; }
+t0=$(date +%s)
+rows=()
+row() { rows+=("| $1 | $2 |"); echo "gpu-check: $1: $2" >&2; }
+took() { echo "$(( $(date +%s) - $1 )) s"; }
+
 card=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
-nv=${NVIDIA_WHEELS_DIR:-}
-inc=()
-for d in "$nv"/cudnn/include "$nv"/cu13/include "$nv"/cublas/include /usr/local/cuda/include; do [[ -d $d ]] && inc+=(-I "$d"); done
-api="not run (no real headers)"
-if ls "$nv"/cudnn/include/cudnn.h >/dev/null 2>&1; then
-  if c++ -std=c++17 -fsyntax-only -Wno-deprecated-declarations -I native "${inc[@]}" native/cuda/check/api_check.cc 2>/tmp/api_check.log; then
-    api="ok (cuDNN $(grep -hE '#define CUDNN_(MAJOR|MINOR|PATCHLEVEL) ' "$nv"/cudnn/include/cudnn_version.h | awk '{print $3}' | paste -sd.))"
+row card "${card:-no nvidia-smi}"
+status=$(node -e "const b=require('./build/Release/vgg_cifar.node').backends()[1]; console.log(b.available ? 'available: ' + b.description : 'UNAVAILABLE: ' + b.reason)")
+row "cuda status" "$status"
+
+if has api; then
+  nv=${NVIDIA_WHEELS_DIR:-}
+  inc=()
+  for d in "$nv"/cudnn/include "$nv"/cu13/include "$nv"/cublas/include /usr/local/cuda/include; do [[ -d $d ]] && inc+=(-I "$d"); done
+  if ls "$nv"/cudnn/include/cudnn.h >/dev/null 2>&1; then
+    if c++ -std=c++17 -fsyntax-only -Wno-deprecated-declarations -I native "${inc[@]}" native/cuda/check/api_check.cc 2>"$out/api-check.log"; then
+      row "api.h vs headers" "ok (cuDNN $(grep -hE '#define CUDNN_(MAJOR|MINOR|PATCHLEVEL) ' "$nv"/cudnn/include/cudnn_version.h | awk '{print $3}' | paste -sd.))"
+    else
+      row "api.h vs headers" "FAILED: $(grep -o 'api.h: [^"]*' "$out/api-check.log" | head -5 | tr '\n' ';')"
+    fi
   else
-    api="FAILED: $(grep -o 'api.h: [^"]*' /tmp/api_check.log | head -5 | tr '\n' ';')"
+    row "api.h vs headers" "not run (no real headers)"
   fi
 fi
-status=$(node -e "const b=require('./build/Release/vgg_cifar.node').backends()[1]; console.log(b.available ? 'available: ' + b.description : 'UNAVAILABLE: ' + b.reason)")
-echo "$status"
-start=$(date +%s)
-VGG_CIFAR_GPU_TESTS=1 VGG_CIFAR_CUDA_LOG=1 npx vitest run test/cuda test/native/cuda-status.test.ts 2>&1 | tee /tmp/gpu-tests.log | tail -40
-# Convolution speed per VGG16 layer (needs dist/: npx tsc -p tsconfig.json before packing).
-if [[ -f dist/bench/gpu-ops.js ]]; then
-  node dist/bench/gpu-ops.js --batch 128 2>&1 | tee /tmp/gpu-ops.md | tail -16
-  VGG_CIFAR_TF32=1 node dist/bench/gpu-ops.js --batch 128 2>&1 | tee /tmp/gpu-ops-tf32.md | tail -1
-  node dist/bench/gpu-ops.js --batch 128 --dtype bfloat16 2>&1 | tee /tmp/gpu-ops-bf16.md | tail -16
+
+if has tests; then
+  s=$(date +%s)
+  VGG_CIFAR_GPU_TESTS=1 VGG_CIFAR_CUDA_LOG=1 timeout 420 node node_modules/vitest/vitest.mjs run test/cuda test/native/cuda-status.test.ts \
+    test/native/batchnorm.test.ts test/native/pool.test.ts test/native/conv.test.ts >"$out/gpu-tests.log" 2>&1
+  rc=$?
+  sed -i 's/\x1b\[[0-9;]*m//g' "$out/gpu-tests.log"
+  row "GPU tests" "$(grep -E '^ *Tests ' "$out/gpu-tests.log" | tail -1 | sed 's/^ *//') (rc $rc, $(took "$s"))"
+  row "failed tests" "$(grep -E '^ *(FAIL|×)' "$out/gpu-tests.log" | head -8 | sed 's/^ *//' | tr '\n' ';' | cut -c1-600)"
+  row "fp32 fallbacks" "$(grep -c 'through fp32 NCHW copies' "$out/gpu-tests.log") cuDNN refusals of bf16/nhwc pooling or BatchNorm"
+  row "NCHW bf16 convs" "$(grep -c 'now runs in bf16 NCHW' "$out/gpu-tests.log") bf16 convolutions cuDNN had no NHWC algorithm for"
 fi
-tests=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/gpu-tests.log | grep -E '^ *Tests ' | tail -1)
-echo
-echo "| check            | result"
-echo "|------------------|-------"
-echo "| card             | ${card:-no nvidia-smi}"
-echo "| api.h vs headers | $api"
-echo "| cuda status      | $status"
-echo "| GPU tests        | ${tests:-none ran} ($(( $(date +%s) - start )) s)"
-echo "| fp32 fallbacks   | $(grep -c 'through fp32 NCHW copies' /tmp/gpu-tests.log) cuDNN refusals of bf16/nhwc pooling or BatchNorm (lines in /tmp/gpu-tests.log)"
-echo "| NCHW bf16 convs  | $(grep -c 'now runs in bf16 NCHW' /tmp/gpu-tests.log) bf16 convolutions cuDNN had no NHWC algorithm for"
-echo "| convs fp32       | $(tail -1 /tmp/gpu-ops.md 2>/dev/null)"
-echo "| convs TF32       | $(tail -1 /tmp/gpu-ops-tf32.md 2>/dev/null)"
-echo "| convs bf16       | $(tail -1 /tmp/gpu-ops-bf16.md 2>/dev/null)"
+
+if has ops && [[ -f dist/bench/gpu-ops.js ]]; then
+  for b in 128 512; do
+    timeout 120 node dist/bench/gpu-ops.js --batch $b >"$out/gpu-ops-fp32-b$b.md" 2>&1
+    VGG_CIFAR_TF32=1 timeout 120 node dist/bench/gpu-ops.js --batch $b >"$out/gpu-ops-tf32-b$b.md" 2>&1
+    timeout 120 node dist/bench/gpu-ops.js --batch $b --dtype bfloat16 >"$out/gpu-ops-bf16-b$b.md" 2>&1
+    for p in fp32 tf32 bf16; do row "convs $p b$b" "$(tail -1 "$out/gpu-ops-$p-b$b.md")"; done
+  done
+fi
+
+if has elementwise && [[ -f dist/bench/gpu-elementwise.js ]]; then
+  for b in 128 512; do
+    timeout 120 node dist/bench/gpu-elementwise.js --batch $b >"$out/elementwise-ours-b$b.md" 2>&1
+    VGG_CIFAR_CUDA_NHWC=cudnn timeout 120 node dist/bench/gpu-elementwise.js --batch $b >"$out/elementwise-cudnn-b$b.md" 2>&1
+    row "BN+pool+db b$b, ours" "$(grep -E '^(float32|bfloat16):' "$out/elementwise-ours-b$b.md" | tr '\n' ';')"
+    row "BN+pool+db b$b, cuDNN" "$(grep -E '^(float32|bfloat16):' "$out/elementwise-cudnn-b$b.md" | tr '\n' ';')"
+  done
+fi
+
+if has train && [[ -f .gpu/data/cifar-10-batches-bin/test_batch.bin ]]; then
+  s=$(date +%s)
+  timeout 150 node dist/lib/cli/main.js train --data .gpu/data --recipe fast --epochs 3 --precision bf16 --backend cuda \
+    --out "$out/train-bf16" >"$out/train-bf16.log" 2>&1
+  row "train fast bf16 3 ep" "rc $? in $(took "$s"): $(grep -iE 'test acc|accuracy' "$out/train-bf16.log" | tail -1 | cut -c1-160)"
+fi
+
+if has bench && [[ -f dist/bench/gpu.js ]]; then
+  s=$(date +%s)
+  timeout 420 node dist/bench/gpu.js ${VGG_CIFAR_BENCH_ARGS:-} >"$out/bench-gpu.md" 2>"$out/bench-gpu.err"
+  row "bench/gpu.js" "rc $? in $(took "$s") (table in bench-gpu.md)"
+fi
+
+if has profile && [[ -f dist/bench/gpu.js ]]; then
+  VGG_CIFAR_PROFILE=1 timeout 120 node dist/bench/gpu.js --models vgg16-bn --batches 512 --precisions bf16 --compile none --rounds 10 \
+    >"$out/profile-bf16-bn-b512.md" 2>&1
+  row "profile" "rc $? (profile-bf16-bn-b512.md)"
+fi
+
+{
+  echo "# gpu-check $(date -u +%FT%TZ), $(took "$t0")"
+  echo
+  echo "| check | result |"
+  echo "|---|---|"
+  printf '%s\n' "${rows[@]}"
+  [[ -f $out/bench-gpu.md ]] && { echo; cat "$out/bench-gpu.md"; }
+} >"$out/summary.md"
+cat "$out/summary.md"
