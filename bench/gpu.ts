@@ -4,7 +4,7 @@
 // channels_last; cudnn.benchmark), plus PyTorch with torch.compile for the bf16 rows (--compile MODES,
 // e.g. default,reduce-overhead; none to skip). Prints a table naming the card.
 // Options: --models vgg16,vgg16-bn --batches 128,512 --precisions fp32,tf32,bf16 --compile default
-//          --rounds 20 --warmup 5. VGG_CIFAR_PROFILE=1 prints the profiler's table for each of our rows.
+//          --compile-batches 128,512 (the batches that get compiled rows) --rounds 20 --warmup 5. VGG_CIFAR_PROFILE=1 prints the profiler's table for each of our rows.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { backends, native, packageRoot } from '../lib/backend.js';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const batches = list('batches', '128,512').map(Number);
   const precisions = list('precisions', 'fp32,tf32,bf16') as Array<'fp32' | 'tf32' | 'bf16'>;
   const compileModes = list('compile', 'default');
+  const compileBatches = list('compile-batches', '128,512').map(Number);
   const rounds = Number(arg('rounds', '20')), warmup = Number(arg('warmup', '5'));
   const rows: string[] = ['| framework | precision | model | batch | images/s | vgg-cifar / this |', '|---|---|---|---:|---:|---:|'];
   const print = (row: string) => { rows.push(row); process.stderr.write(`${row}\n`); };
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
         print(`| vgg-cifar | ${precision} | ${model} | ${batch} | ${oursIps.toFixed(0)} | 1.00 |${ours.error ? ' ' + ours.error : ''}`);
         const base = ['--device', 'cuda', '--batch', String(batch), '--precision', precision, '--warmup', String(warmup), '--rounds', String(rounds),
           ...(bn ? ['--bn'] : []), ...(precision === 'bf16' ? ['--channels-last'] : [])];
-        for (const mode of ['eager', ...(precision === 'bf16' ? compileModes : [])]) {
+        for (const mode of ['eager', ...(precision === 'bf16' && compileBatches.includes(batch) ? compileModes : [])]) {
           const o = pytorch(py, mode === 'eager' ? base : [...base, '--compile', mode]);
           const name = mode === 'eager' ? 'pytorch' : `pytorch compile(${mode})`;
           if (typeof o === 'string') { print(`| ${name} | ${precision} | ${model} | ${batch} | - | - | ${o} |`); continue; }
