@@ -2,9 +2,9 @@
 // and saves + explains how to resume on Ctrl-C.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { join } from 'node:path';
 import { train, type TrainInput } from '../train/index.js';
+import { barOutput, plainOutput } from './train-output.js';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -89,40 +89,33 @@ export function registerTrain(program: Command): void {
 async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const controller = new AbortController();
   let interrupted = false;
+  const run = train(flagsToInput(flags), { signal: controller.signal });
+  const bar = Boolean(process.stderr.isTTY) && flags.progress !== false;
+  const output = bar ? barOutput(run.options.epochs) : plainOutput();
   const onSigint = () => {
-    if (interrupted) process.exit(130);
+    if (interrupted) {
+      output.stop();
+      process.exit(130);
+    }
     interrupted = true;
-    process.stderr.write('\nvgg-cifar: stopping after this step and saving a checkpoint (Ctrl-C again to quit without saving)\n');
+    output.note('\nvgg-cifar: stopping after this step and saving a checkpoint (Ctrl-C again to quit without saving)\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
-  const run = train(flagsToInput(flags), { signal: controller.signal });
-  let bar: cliProgress.SingleBar | null = null;
-  const out = (line: string) => {
-    if (bar) bar.stop();
-    process.stdout.write(line + '\n');
-    bar = null;
-  };
+  const out = (line: string) => output.line(line);
   run.on('info', (i) => out(`vgg-cifar: training ${run.options.model}${run.options.batchNorm ? '-bn' : ''} (${i.parameters.toLocaleString('en-US')} parameters) on ${i.deviceDescription}; ${i.trainImages} training images, ${i.testImages} test images`));
   run.on('log', out);
-  run.on('warning', (w) => { if (bar) bar.stop(); bar = null; process.stderr.write(`\nwarning: ${w.message}\n\n`); });
+  run.on('warning', (w) => output.note(`\nwarning: ${w.message}\n\n`));
   run.on('epoch', (e) => out(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, train accuracy ${(100 * e.trainAccuracy).toFixed(2)}% (training split)` +
     (e.testAccuracy !== null ? `; test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, test loss ${e.testLoss!.toFixed(4)} (test split)` : '') +
     `; ${e.imagesPerSecond.toFixed(1)} images/s, ${e.seconds.toFixed(1)} s`));
   run.on('checkpoint', (c) => out(`saved ${c.path}`));
-  run.on('progress', (p) => {
-    if (!tty) return;
-    if (!bar) {
-      bar = new cliProgress.SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | acc {acc}% | {ips} img/s | ETA {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
-      bar.start(p.stepsPerEpoch, p.stepInEpoch, {});
-    }
-    bar.update(p.stepInEpoch, { epoch: p.epoch, loss: p.loss.toFixed(4), acc: (100 * p.accuracy).toFixed(1), ips: p.imagesPerSecond.toFixed(1) });
-  });
+  run.on('progress', (p) => output.progress(p));
+  run.on('tick', (t) => output.tick(t));
   try {
     const h = await run;
-    if (bar) (bar as cliProgress.SingleBar).stop();
+    output.stop();
     if (run.options.report) process.stdout.write(`report: ${join(run.options.out, 'report.html')}\n`);
     if (h.aborted) {
       const last = h.checkpoints.at(-1);
@@ -130,6 +123,7 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
         ' (the checkpoint remembers the other options)\n');
     }
   } finally {
+    output.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }

@@ -12,9 +12,25 @@ export interface ProgressEvent {
   /** Training accuracy (0-1) over the steps since the last progress event (the train split). */
   accuracy: number;
   lr: number;
+  /** Training images per second since the last reading (an epoch's first reading leaves out the
+   *  evaluation, checkpoint and report before it). */
   imagesPerSecond: number;
   etaSeconds: number;
 }
+
+/** Where the run is: sent after the run's first step, then at most once per TICK_MS (250 ms) while it
+ *  trains, so that a progress bar moves and estimates between the loss readings. */
+export interface TickEvent {
+  epoch: number; // 1-based
+  step: number; // global step
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  /** Seconds this process has spent training (steps and loss readings) so far, leaving out the
+   *  evaluations, checkpoints and reports between epochs: wall time minus this is what those cost. */
+  trainSeconds: number;
+}
+
+export const TICK_MS = 250;
 
 export interface EpochEvent {
   epoch: number;
@@ -70,6 +86,7 @@ export interface TrainHistory {
 export type WorkerMessage =
   | { type: 'info'; info: RunInfo }
   | { type: 'progress'; event: ProgressEvent }
+  | { type: 'tick'; event: TickEvent }
   | { type: 'epoch'; event: EpochEvent }
   | { type: 'checkpoint'; event: CheckpointEvent }
   | { type: 'warning'; event: WarningEvent }
@@ -80,6 +97,7 @@ export type WorkerMessage =
 export interface TrainHooks {
   onInfo?(info: RunInfo): void;
   onProgress?(e: ProgressEvent): void;
+  onTick?(e: TickEvent): void;
   onEpoch?(e: EpochEvent): void;
   onCheckpoint?(e: CheckpointEvent): void;
   onWarning?(e: WarningEvent): void;

@@ -8,7 +8,7 @@ import { packageRoot } from '../backend.js';
 import type { TrainOptions, RecipeName } from './options.js';
 import { resolveTrainOptions } from './options.js';
 import { withResumedOptions } from './resume.js';
-import type { CheckpointEvent, EpochEvent, ProgressEvent, RunInfo, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
+import type { CheckpointEvent, EpochEvent, ProgressEvent, RunInfo, TickEvent, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
 
 export type { TrainOptions, RecipeName } from './options.js';
 export * from './events.js';
@@ -19,6 +19,7 @@ export type TrainInput = Partial<TrainOptions> & { data: string; recipe?: Recipe
 export interface TrainRunEvents {
   info: [RunInfo];
   progress: [ProgressEvent];
+  tick: [TickEvent];
   epoch: [EpochEvent];
   checkpoint: [CheckpointEvent];
   warning: [WarningEvent];
@@ -53,6 +54,7 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
         switch (m.type) {
           case 'info': this.emit('info', m.info); break;
           case 'progress': this.emit('progress', m.event); break;
+          case 'tick': this.emit('tick', m.event); break;
           case 'epoch': this.emit('epoch', m.event); break;
           case 'checkpoint': this.emit('checkpoint', m.event); break;
           case 'warning': this.emit('warning', m.event); break;

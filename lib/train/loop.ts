@@ -22,7 +22,7 @@ import { reluZeroFractions } from './activity.js';
 import { findNonFinite } from './nonfinite.js';
 import { EvenlySpaced, MAX_WARNINGS } from './series.js';
 import type { TrainOptions } from './options.js';
-import type { CheckpointEvent, EpochEvent, ProgressEvent, TrainHistory, TrainHooks, WarningEvent } from './events.js';
+import { TICK_MS, type CheckpointEvent, type EpochEvent, type ProgressEvent, type TrainHistory, type TrainHooks, type WarningEvent } from './events.js';
 
 export function modelFromOptions(o: Pick<TrainOptions, 'model' | 'batchNorm' | 'classifier' | 'reluOnLogits'> & { widthDivisor?: number }, numClasses: number): Vgg {
   const depth = Number(o.model.slice(3)) as 11 | 13 | 16 | 19;
@@ -165,6 +165,15 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   // thousands of steps in, and glibc kept that large compilation's memory: bench/soak.ts saw RSS step
   // up ~2 MiB at step ~6,000.
   let epochImages = 0;
+  // Training time of this process (steps and readings, not what happens between epochs), for the ticks.
+  let trainedSeconds = 0;
+  let epochTrainStart = 0;
+  let lastTick = -Infinity;
+  const tick = (now: number) => {
+    lastTick = now;
+    hooks.onTick?.({ epoch: st.epoch + 1, step: st.globalStep, stepInEpoch: st.stepInEpoch, stepsPerEpoch,
+      trainSeconds: trainedSeconds + (now - epochTrainStart) / 1000 });
+  };
   /** One optimizer step on the next batch. */
   const trainStep = (): void => {
     const b = loader.load(st.epoch, st.stepInEpoch);
@@ -237,16 +246,26 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   /** One epoch's steps; false when the run stops early. */
   const trainEpoch = (): boolean => {
     epochImages = 0;
-    for (; st.stepInEpoch < stepsPerEpoch; ) {
-      if (hooks.shouldStop?.()) {
-        history.aborted = true;
-        save('abort');
-        return false;
+    // The first reading of an epoch counts this epoch's steps only, not the evaluation, checkpoint and
+    // report before it.
+    epochTrainStart = windowStart = performance.now();
+    windowImages = 0;
+    try {
+      for (; st.stepInEpoch < stepsPerEpoch; ) {
+        if (hooks.shouldStop?.()) {
+          history.aborted = true;
+          save('abort');
+          return false;
+        }
+        trainStep();
+        if (((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) && !reading()) return false;
+        const now = performance.now();
+        if (st.globalStep === runStart + 1 || now - lastTick >= TICK_MS) tick(now);
       }
-      trainStep();
-      if (((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) && !reading()) return false;
+      return true;
+    } finally {
+      trainedSeconds += (performance.now() - epochTrainStart) / 1000;
     }
-    return true;
   };
   try {
     for (; st.epoch < o.epochs; ) {

@@ -20,6 +20,7 @@ try {
   const history = runTraining(options, {
     onInfo: (info) => post({ type: 'info', info }),
     onProgress: (event) => post({ type: 'progress', event }),
+    onTick: (event) => post({ type: 'tick', event }),
     onEpoch: (event) => post({ type: 'epoch', event }),
     onCheckpoint: (event) => post({ type: 'checkpoint', event }),
     onWarning: (event) => post({ type: 'warning', event }),

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
 import { train } from '../../lib/train/index.js';
-import type { ProgressEvent } from '../../lib/train/events.js';
+import { TICK_MS, type ProgressEvent, type TickEvent } from '../../lib/train/events.js';
 import { tempDir } from '../data/fixtures.js';
 import { writeLearnableDataset } from './fixtures.js';
 
@@ -22,10 +22,19 @@ describe('train() in a worker thread', () => {
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
     const run = train({ ...base, out, epochs: 2 });
+    const ticks: TickEvent[] = [];
     run.on('progress', (p) => progress.push(p));
+    run.on('tick', (t) => ticks.push(t));
     run.on('checkpoint', (c) => saved.push(c.path));
     const h = await run;
     delay.disable();
+    // Ticks: after the first step, then at most one per TICK_MS; trainSeconds leaves the evaluations out.
+    expect(ticks[0]).toMatchObject({ epoch: 1, step: 1, stepInEpoch: 1, stepsPerEpoch: 25 });
+    for (let i = 1; i < ticks.length; i++) {
+      expect(ticks[i].step).toBeGreaterThan(ticks[i - 1].step);
+      if (ticks[i].epoch === ticks[i - 1].epoch) expect(ticks[i].trainSeconds - ticks[i - 1].trainSeconds).toBeGreaterThanOrEqual(TICK_MS / 1000 - 1e-3);
+    }
+    expect(ticks.at(-1)!.trainSeconds).toBeLessThanOrEqual(h.epochs.reduce((a, e) => a + e.seconds, 0) + 1e-6);
     expect(h.epochs).toHaveLength(2);
     expect(h.epochs[1].testAccuracy).not.toBeNull();
     expect(progress.length).toBeGreaterThan(4);
