@@ -1,10 +1,12 @@
-// Fuzz target: the image loader behind `predict` and `visualize` (lib/report/images.ts: PNG via pngjs,
-// JPEG via jpeg-js), fed seeded mutations of a small valid PNG and JPEG, including headers that lie about
-// the dimensions with a correct CRC. Accepted images must be consistent and convertible to a CIFAR record.
+// Fuzz target: the image loader behind `predict` and `visualize` (lib/report/images.ts: PNG decoded row
+// by row from pngjs's parts, JPEG via jpeg-js), fed seeded mutations of a small valid PNG and JPEG,
+// including headers that lie about the dimensions with a correct CRC. An accepted image must be what
+// the libraries' own whole-image decoders make of the file, when they read it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { decodeImage, encodePng, ImageFileError, readImageFile, toPlanarRgb } from '../lib/report/images.js';
+import { PNG } from 'pngjs';
+import { decodeImage, encodePng, ImageFileError, readImageFile, toPlanarRgb, type RgbaImage } from '../lib/report/images.js';
 import { campaign, clearError, mutateMany, pick, Rng, type FuzzReport } from './fuzz-mutate.js';
 
 
@@ -55,6 +57,16 @@ function mutateJpegHeader(jpg: Uint8Array, rng: Rng): { bytes: Uint8Array; how: 
   return { bytes: b, how: 'jpeg (no SOF found)' };
 }
 
+/** The file as pngjs's or jpeg-js's own decoder reads it, or undefined when it refuses it. */
+function wholeImage(bytes: Uint8Array, isPng: boolean): RgbaImage | undefined {
+  try {
+    const img = isPng ? PNG.sync.read(Buffer.from(bytes)) : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    return img.width && img.height ? img : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function fuzzImageLoader(count: number, seed: number, tmp: string): Promise<FuzzReport> {
   const rng = new Rng(seed);
   const w = 7;
@@ -71,16 +83,15 @@ export async function fuzzImageLoader(count: number, seed: number, tmp: string):
     return {
       how: `${base === png ? 'png' : 'jpeg'}: ${m.how}${viaFile ? ' (file)' : ''}`,
       run: () => {
-        let img;
-        if (viaFile) {
-          writeFileSync(file, m.bytes);
-          img = readImageFile(file);
-        } else img = decodeImage(m.bytes, 'fuzz-image');
-        if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 4) {
-          throw new Error(`CHECK: ${img.width}x${img.height} image with ${img.data.length} bytes`);
+        if (viaFile) writeFileSync(file, m.bytes);
+        const img = viaFile ? readImageFile(file) : decodeImage(m.bytes, 'fuzz-image');
+        if (!(img.width > 0 && img.height > 0) || img.pixels.length !== 3 * 32 * 32) {
+          throw new Error(`CHECK: ${img.width}x${img.height} image with ${img.pixels.length} bytes of pixels`);
         }
-        const planar = toPlanarRgb(img);
-        if (planar.length !== 3 * 32 * 32) throw new Error(`CHECK: planar image of ${planar.length} bytes`);
+        const whole = wholeImage(m.bytes, base === png);
+        if (whole && (whole.width !== img.width || whole.height !== img.height || Buffer.compare(toPlanarRgb(whole), img.pixels) !== 0)) {
+          throw new Error(`CHECK: ${img.width}x${img.height} decoded row by row differs from the whole-image decoder's ${whole.width}x${whole.height}`);
+        }
         return 'accepted';
       },
     };

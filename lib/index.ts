@@ -18,6 +18,7 @@ export { TICK_MS } from './train/events.js';
 export { MAX_STEP_RECORDS, MAX_WARNINGS } from './train/series.js';
 export { visualize, type VisualizeOptions, type Visualization } from './report/visualize.js';
 export { predict, type PredictOptions, type Prediction } from './report/predict.js';
+export { DEFAULT_MAX_PIXELS, ImageFileError, ImageTooLargeError } from './report/images.js';
 export { renderReport, type ReportOptions, type ReportResult } from './report/report.js';
 export { featureMaps, type FeatureMaps, type LayerMaps } from './report/features.js';
 export type { RunRecord } from './report/run-file.js';

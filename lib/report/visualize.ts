@@ -3,14 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import type { BackendChoice } from '../backend.js';
 import { readCifar10 } from '../data/load.js';
-import { readImageFile, toPlanarRgb } from './images.js';
+import { readImageFile, type ImageLoadOptions } from './images.js';
 import { loadModel, type LoadModelOptions } from './model.js';
 import { featureMaps, type FeatureMaps } from './features.js';
 import { renderFeatureMaps, type MapsPicture } from './render-maps.js';
 
-export interface VisualizeOptions extends LoadModelOptions {
+export interface VisualizeOptions extends LoadModelOptions, ImageLoadOptions {
   checkpoint: string;
-  /** A PNG or JPEG file (any size; resized to 32x32)… */
+  /** A PNG or JPEG file (any size up to `maxPixels`; resized to 32x32)… */
   image?: string;
   /** …or the index of a CIFAR-10 test image in `data`. */
   testIndex?: number;
@@ -44,7 +44,7 @@ export async function visualize(o: VisualizeOptions): Promise<Visualization> {
   let pixels: Uint8Array;
   let source: string;
   if (o.image !== undefined) {
-    pixels = toPlanarRgb(readImageFile(o.image));
+    pixels = readImageFile(o.image, { maxPixels: o.maxPixels }).pixels;
     source = o.image;
   } else {
     if (!o.data) throw new RangeError('visualize: testIndex needs data (the CIFAR-10 folder)');

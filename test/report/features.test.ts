@@ -9,7 +9,7 @@ import { vgg } from '../../lib/models/vgg.js';
 import { initialize } from '../../lib/nn/init.js';
 import { saveCheckpoint } from '../../lib/nn/checkpoint.js';
 import { visualize } from '../../lib/report/visualize.js';
-import { encodePng, planarToRgba, readImageFile, toPlanarRgb, type RgbaImage } from '../../lib/report/images.js';
+import { encodePng, planarToRgba, readImageFile, type RgbaImage } from '../../lib/report/images.js';
 import { expectClose } from '../helpers/check.js';
 import { tempDir } from '../data/fixtures.js';
 
@@ -49,7 +49,7 @@ writeFileSync(imageFile, encodePng(upscale(planarToRgba(pixels), 3)));
 
 describe('feature maps', () => {
   it('resizing by area averaging undoes an integer upscale exactly', () => {
-    expect(Array.from(toPlanarRgb(readImageFile(imageFile)))).toEqual(Array.from(pixels));
+    expect(Array.from(readImageFile(imageFile).pixels)).toEqual(Array.from(pixels));
   });
 
   it('gives the first conv + ReLU and its pool as a float64 reference computes them', async () => {
