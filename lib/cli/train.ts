@@ -85,7 +85,7 @@ export function registerTrain(program: Command): void {
     .option('--no-report', 'do not write run.json and report.html after each epoch')
     .option('--no-progress', 'no progress bar even on a terminal')
     .option('--profile', 'time every op per layer over --profile-steps steps of the first epoch and print the table (CUDA events on the GPU)')
-    .option('--profile-steps <n>', 'steps the profiler measures (default 50; fewer when the epoch ends first)', int('profile-steps'))
+    .option('--profile-steps <n>', 'steps the profiler measures (default 50, at most 1000; fewer when the epoch ends first)', int('profile-steps'))
     .option('--profile-warmup <n>', 'steps before the profiler starts (default 5)', int('profile-warmup'))
     .action(async (flags: TrainFlags) => {
       await runTrainCommand(flags);

@@ -3,7 +3,7 @@
 // op has a standard count (convolution 2*N*K*C*R*S*Ho*Wo per direction, linear 2*N*in*out per direction).
 // Functions that only allocate, describe or configure (empty, preferredLayout, backends, setThreads…)
 // are left alone; test/profile/profiler.test.ts checks that every function of the addon is in one list.
-import type { Binding, NativeTensor } from '../backend.js';
+import type { NativeTensor } from '../backend.js';
 
 export interface OpInfo {
   /** The row's op inside its layer, e.g. 'backward-data'. */
@@ -57,7 +57,7 @@ export const PROFILED_OPS: Readonly<Record<string, OpInfo>> = {
 
 /** Functions of the addon that run no device work worth a row (allocation, description, settings, the
  *  profiler's own timing events). */
-export const UNPROFILED: ReadonlySet<keyof Binding | string> = new Set([
+export const UNPROFILED: ReadonlySet<string> = new Set([
   'version', 'napiVersion', 'backends', 'setThreads', 'getThreads', 'setTf32', 'empty', 'fromArray', 'preferredLayout',
   'liveBytes', 'maxPool2dWorkspaceSize', 'timingMark', 'timingRead', 'Tensor',
 ]);

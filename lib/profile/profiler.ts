@@ -156,11 +156,10 @@ export class Profiler {
     return (...args: unknown[]) => {
       const top = stack.length ? stack[stack.length - 1] : null;
       const start = clock.mark();
-      let end = start;
       try {
         return original.apply(native, args);
       } finally {
-        end = clock.mark();
+        const end = clock.mark();
         calls().push({ layer: top ? top.layer : outsideId, phase: top ? top.phase : '', info, start, end, flops: info.flops ? info.flops(args) : 0 });
       }
     };

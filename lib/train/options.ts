@@ -65,9 +65,13 @@ export interface TrainOptions {
    *  the run) per layer and op, and report the table (the 'profile' event, history.profile). Off by default;
    *  not saved in checkpoints: a resumed run profiles only when asked again. */
   profile: boolean;
+  /** At most MAX_PROFILE_STEPS (1000): every call of the window is kept until it closes (two timing
+   *  events and one record per op, about 300 per VGG16 step). */
   profileSteps: number;
   profileWarmup: number;
 }
+
+export const MAX_PROFILE_STEPS = 1000;
 
 export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   download: false,
@@ -211,7 +215,7 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.report = bool('report', o.report);
   o.skipNonFinite = bool('skipNonFinite', o.skipNonFinite);
   o.profile = bool('profile', o.profile);
-  o.profileSteps = num('profileSteps', o.profileSteps, 1, 1e6, true);
+  o.profileSteps = num('profileSteps', o.profileSteps, 1, MAX_PROFILE_STEPS, true);
   o.profileWarmup = num('profileWarmup', o.profileWarmup, 0, 1e6, true);
   return o;
 }
