@@ -1,5 +1,6 @@
 // Argument checks of the profiler's timing events (see binding.d.ts): a device name, which must be
 // 'cuda' (the CPU's ops are synchronous: lib/profile times them with the host clock).
+#include <atomic>
 #include "core/backend.h"
 #include "core/timing.h"
 #include "napi/args.h"
@@ -10,10 +11,15 @@ static DeviceTiming& timingFor(Args& a) {
   Device d = deviceArg(a, 0);
   if (d == Device::cpu)
     a.rangeError("timing events are for 'cuda'; the cpu backend's ops are synchronous, so time them on the host (performance.now())");
-  try {
-    backendFor(d);
-  } catch (const RangeErr& e) {
-    a.rangeError(e.what());  // why CUDA is not compiled in or cannot run here, under the op's name
+  // Checked once: a mark is made twice per profiled op, and backendFor copies the backend's status.
+  static std::atomic<bool> usable{false};
+  if (!usable.load(std::memory_order_relaxed)) {
+    try {
+      backendFor(d);
+    } catch (const RangeErr& e) {
+      a.rangeError(e.what());  // why CUDA is not compiled in or cannot run here, under the op's name
+    }
+    usable = true;
   }
   DeviceTiming* t = cudaTiming();
   if (!t) a.rangeError("the cuda backend is not compiled into this addon");
