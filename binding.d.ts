@@ -187,6 +187,20 @@ export interface Binding {
   loadBatch(dataset: NativeTensor, indices: NativeTensor, out: NativeTensor, p: BatchParams): void;
   /** out[b] = labels[indices[b]] as int32 (labels uint8 or int32 [N]). */
   gatherLabels(labels: NativeTensor, indices: NativeTensor, out: NativeTensor): void;
+
+  // ----- profiling (lib/profile): timing events on the CUDA backend's stream -----
+  /**
+   * Records a timing event after the work queued on the device so far, without waiting, and returns its
+   * index since the last timingRead (0, 1, 2…). 'cuda' only: the CPU backend's ops are synchronous, so the
+   * profiler times them on the host (performance.now()); 'cpu' throws RangeError. Events are pooled per
+   * thread and reused; more than 2^22 marks without a read throw RangeError.
+   */
+  timingMark(device: Device): number;
+  /**
+   * Waits for the last mark (the window's one synchronization), then returns each mark's time in ms after
+   * the first one (the first is 0; empty when none was made) and forgets the marks.
+   */
+  timingRead(device: Device): Float64Array;
 }
 
 declare const binding: Binding;

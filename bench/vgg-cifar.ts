@@ -1,11 +1,15 @@
 // vgg-cifar side of the framework benchmarks: one training step (forward, loss, backward, Adam update)
 // or one inference batch of VGG16 (the report's, or with BatchNorm), timed with tinybench.
+// VGG_CIFAR_PROFILE=1: after the timed rounds, as many more steps run under the profiler (lib/profile),
+// and its table goes to stderr (stdout stays the benchmark's table or JSON); the timed rounds are not profiled.
 import { Bench } from 'tinybench';
-import { native, type Device } from '../lib/backend.js';
+import { backends, native, type Device } from '../lib/backend.js';
+import type { Module } from '../lib/nn/module.js';
 import { vgg } from '../lib/models/vgg.js';
 import { initialize } from '../lib/nn/init.js';
 import { SoftmaxCrossEntropyLoss } from '../lib/nn/loss.js';
 import { createOptimizer } from '../lib/optim/create.js';
+import { Profiler, formatProfile } from '../lib/profile/index.js';
 
 /** Median of per-step times (the lower middle for an even count; NaN when empty). */
 export const median = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
@@ -42,6 +46,7 @@ export async function benchVggCifar(device: Device, mode: 'train' | 'infer', bat
   try {
     await bench.run();
     const r = bench.tasks[0].result as unknown as { latency?: { samples?: number[] } };
+    if (process.env.VGG_CIFAR_PROFILE === '1') profileSteps(device, model, step, rounds, `${mode} vgg16${bn ? '-bn' : ''} batch ${batch} ${precision}`);
     return { times: (r.latency?.samples ?? []).map((ms) => ms / 1000) };
   } catch (e) {
     return { times: [], error: (e as Error).message };
@@ -51,5 +56,23 @@ export async function benchVggCifar(device: Device, mode: 'train' | 'infer', bat
     x.dispose();
     y.dispose();
     sync.dispose();
+  }
+}
+
+/** Runs `steps` more steps under the profiler and prints its table to stderr; a failure is printed, not
+ *  thrown, so the timed rounds are still reported. */
+function profileSteps(device: Device, model: Module, step: () => void, steps: number, what: string): void {
+  const tf32 = device === 'cuda' && what.endsWith('fp32') && backends().find((b) => b.device === 'cuda')?.details.tf32 === 'on';
+  const p = new Profiler(device, model);
+  try {
+    p.start();
+    for (let i = 0; i < steps; i++) {
+      step();
+      p.step();
+    }
+    process.stderr.write(`\nvgg-cifar ${device} ${what}${tf32 ? ' (tf32)' : ''}:\n${formatProfile(p.stop())}\n`);
+  } catch (e) {
+    p.cancel();
+    process.stderr.write(`\nvgg-cifar ${device} ${what}: profiling failed: ${(e as Error).message}\n`);
   }
 }

@@ -9,6 +9,7 @@ export * from './data/index.js';
 export { Rng } from './nn/index.js';
 export { train, TrainRun, resolveTrainOptions, RECIPES, type TrainInput, type TrainOptions, type RecipeName } from './train/index.js';
 export type { ProgressEvent, TickEvent, EpochEvent, CheckpointEvent, WarningEvent, RunInfo, TrainHistory, TrainHooks } from './train/events.js';
+export { Profiler, formatProfile, type ProfileReport, type ProfileRow } from './profile/index.js';
 export { runTraining } from './train/loop.js';
 export { evaluate, type EvaluateOptions } from './train/evaluate-api.js';
 export { evaluateSplit, formatConfusion, type EvalResult } from './train/evaluate.js';

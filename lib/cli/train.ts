@@ -5,6 +5,7 @@ import { Option } from 'commander';
 import { join } from 'node:path';
 import { train, type TrainInput } from '../train/index.js';
 import { barOutput, plainOutput } from './train-output.js';
+import { formatProfile } from '../profile/index.js';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -23,6 +24,7 @@ export interface TrainFlags {
   nesterov?: boolean; weightDecay?: number; schedule?: string; labelSmoothing?: number; init?: string; augment?: boolean;
   normalize?: boolean; display?: number; saveEvery?: number; out?: string; seed?: number; backend?: string; threads?: number; tf32?: boolean; precision?: string;
   limit?: number; testLimit?: number; eval?: boolean; report?: boolean; skipNonFinite?: boolean; resume?: string; log?: string; progress?: boolean;
+  profile?: boolean; profileSteps?: number; profileWarmup?: number;
 }
 
 const INIT_ALIASES: Record<string, string> = { xavier: 'xavier_uniform', kaiming: 'kaiming_normal', default: 'pytorch_default' };
@@ -35,6 +37,7 @@ export function flagsToInput(f: TrainFlags): TrainInput {
     labelSmoothing: f.labelSmoothing, init: f.init ? (INIT_ALIASES[f.init] ?? f.init) : undefined, augment: f.augment,
     normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, seed: f.seed, backend: f.backend,
     threads: f.threads, tf32: f.tf32, precision: f.precision, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
+    profile: f.profile, profileSteps: f.profileSteps, profileWarmup: f.profileWarmup,
   };
   for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
   return input as TrainInput;
@@ -81,6 +84,9 @@ export function registerTrain(program: Command): void {
     .option('--skip-non-finite', 'skip a step whose loss or gradients are NaN/Inf instead of stopping')
     .option('--no-report', 'do not write run.json and report.html after each epoch')
     .option('--no-progress', 'no progress bar even on a terminal')
+    .option('--profile', 'time every op per layer over --profile-steps steps of the first epoch and print the table (CUDA events on the GPU)')
+    .option('--profile-steps <n>', 'steps the profiler measures (default 50, at most 1000; fewer when the epoch ends first)', int('profile-steps'))
+    .option('--profile-warmup <n>', 'steps before the profiler starts (default 5)', int('profile-warmup'))
     .action(async (flags: TrainFlags) => {
       await runTrainCommand(flags);
     });
@@ -113,6 +119,7 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
   run.on('checkpoint', (c) => out(`saved ${c.path}`));
   run.on('progress', (p) => output.progress(p));
   run.on('tick', (t) => output.tick(t));
+  run.on('profile', (p) => out(formatProfile(p)));
   try {
     const h = await run;
     output.stop();

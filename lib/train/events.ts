@@ -1,4 +1,7 @@
 // What a training run reports, as plain objects (they cross the worker boundary by structured clone).
+import type { ProfileReport } from '../profile/index.js';
+
+export type { ProfileReport, ProfileRow } from '../profile/index.js';
 
 export interface ProgressEvent {
   epoch: number; // 1-based
@@ -81,6 +84,9 @@ export interface TrainHistory {
   aborted: boolean;
   stoppedOnNonFinite: boolean;
   seconds: number;
+  /** The profiler's numbers when the run was started with `profile: true` and measured at least one step
+   *  (formatProfile() makes the table). */
+  profile?: ProfileReport;
 }
 
 export type WorkerMessage =
@@ -91,6 +97,7 @@ export type WorkerMessage =
   | { type: 'checkpoint'; event: CheckpointEvent }
   | { type: 'warning'; event: WarningEvent }
   | { type: 'log'; line: string }
+  | { type: 'profile'; report: ProfileReport }
   | { type: 'done'; history: TrainHistory }
   | { type: 'error'; name: string; message: string; stack?: string };
 
@@ -103,6 +110,8 @@ export interface TrainHooks {
   onWarning?(e: WarningEvent): void;
   /** The report's line every `display` steps, and other plain log lines. */
   onLog?(line: string): void;
+  /** Once, when the profiled window (option `profile`) closes. */
+  onProfile?(report: ProfileReport): void;
   /** Polled between steps; true stops the run after saving a checkpoint. */
   shouldStop?(): boolean;
 }

@@ -8,7 +8,7 @@ import { packageRoot } from '../backend.js';
 import type { TrainOptions, RecipeName } from './options.js';
 import { resolveTrainOptions } from './options.js';
 import { withResumedOptions } from './resume.js';
-import type { CheckpointEvent, EpochEvent, ProgressEvent, RunInfo, TickEvent, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
+import type { CheckpointEvent, EpochEvent, ProfileReport, ProgressEvent, RunInfo, TickEvent, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
 
 export type { TrainOptions, RecipeName } from './options.js';
 export * from './events.js';
@@ -24,6 +24,8 @@ export interface TrainRunEvents {
   checkpoint: [CheckpointEvent];
   warning: [WarningEvent];
   log: [string];
+  /** The profiler's numbers, once, when the run was started with `profile: true`. */
+  profile: [ProfileReport];
 }
 
 export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLike<TrainHistory> {
@@ -59,6 +61,7 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
           case 'checkpoint': this.emit('checkpoint', m.event); break;
           case 'warning': this.emit('warning', m.event); break;
           case 'log': this.emit('log', m.line); break;
+          case 'profile': this.emit('profile', m.report); break;
           case 'done': finish(() => resolve(m.history)); break;
           case 'error': {
             const err = new Error(m.message);

@@ -21,6 +21,7 @@ import { NonFiniteGuard } from './guard.js';
 import { reluZeroFractions } from './activity.js';
 import { findNonFinite } from './nonfinite.js';
 import { EvenlySpaced, MAX_WARNINGS } from './series.js';
+import { ProfileWindow } from './profile-window.js';
 import type { TrainOptions } from './options.js';
 import { TICK_MS, type CheckpointEvent, type EpochEvent, type ProgressEvent, type TrainHistory, type TrainHooks, type WarningEvent } from './events.js';
 
@@ -132,7 +133,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     try {
       saveCheckpoint(path, {
         model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed },
-        extra: { options: { ...o, resume: null }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
+        extra: { options: { ...o, resume: null, profile: false }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
       });
     } catch (e) {
       // Say where the last good state is (disk full, folder gone read-only): the run stops here.
@@ -160,6 +161,11 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const runStart = st.globalStep;
   const totalSteps = o.epochs * stepsPerEpoch;
   let rate = 0;
+  const profile = o.profile ? new ProfileWindow(device, model, o.profileWarmup, o.profileSteps, (r) => {
+    history.profile = r;
+    hooks.onProfile?.(r);
+    record('profile', r);
+  }) : null;
   // The loop is split in small functions so that V8 optimizes the hot one (trainStep, called every step)
   // during the first epoch. As one 260-line function, runTraining was compiled by on-stack replacement
   // thousands of steps in, and glibc kept that large compilation's memory: bench/soak.ts saw RSS step
@@ -253,12 +259,18 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     try {
       for (; st.stepInEpoch < stepsPerEpoch; ) {
         if (hooks.shouldStop?.()) {
+          profile?.finish();
           history.aborted = true;
           save('abort');
           return false;
         }
+        profile?.beforeStep(stepsPerEpoch - st.stepInEpoch);
         trainStep();
-        if (((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) && !reading()) return false;
+        if (((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) && !reading()) {
+          profile?.finish();
+          return false;
+        }
+        profile?.afterStep(st.stepInEpoch === stepsPerEpoch);
         const now = performance.now();
         if (st.globalStep === runStart + 1 || now - lastTick >= TICK_MS) tick(now);
       }
@@ -293,6 +305,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
       if (st.epoch < o.epochs) await publish('running');
     }
   } finally {
+    profile?.cancel();
     loader.dispose();
     guard?.dispose();
     loss.dispose();

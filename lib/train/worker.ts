@@ -25,6 +25,7 @@ try {
     onCheckpoint: (event) => post({ type: 'checkpoint', event }),
     onWarning: (event) => post({ type: 'warning', event }),
     onLog: (line) => post({ type: 'log', line }),
+    onProfile: (report) => post({ type: 'profile', report }),
     shouldStop: () => Atomics.load(stopFlag, 0) === 1,
   });
   post({ type: 'done', history: await history });

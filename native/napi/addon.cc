@@ -19,6 +19,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerLoss(env, exports);
   registerOptim(env, exports);
   registerData(env, exports);
+  registerTiming(env, exports);
   exports.Set("version", VGG_CIFAR_VERSION);
   exports.Set("napiVersion", NAPI_VERSION);
   return exports;

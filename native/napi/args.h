@@ -66,6 +66,8 @@ class Args {
 };
 
 const char* jsTypeName(const Napi::Value& v);
+// A device name argument ('cpu' or 'cuda').
+Device deviceArg(Args& a, size_t i);
 
 // Runs fn, turning C++ exceptions into thrown JS errors (TypeError, RangeError, Error with op/call).
 Napi::Value guard(const Napi::CallbackInfo& info, Napi::Value (*fn)(const Napi::CallbackInfo&));
@@ -87,6 +89,7 @@ void registerBatchNorm(Napi::Env env, Napi::Object exports);
 void registerLoss(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerData(Napi::Env env, Napi::Object exports);
+void registerTiming(Napi::Env env, Napi::Object exports);
 
 // Tensor objects
 Napi::Object wrapTensor(Napi::Env env, Tensor t);

@@ -6,7 +6,7 @@
 
 namespace vgg {
 
-static Device deviceArg(Args& a, size_t i) {
+Device deviceArg(Args& a, size_t i) {
   std::string s = a.string(i, "device");
   Device d;
   if (!parseDevice(s, &d)) a.rangeError(fmt("device must be 'cpu' or 'cuda', got '%s'", s.c_str()));
