@@ -1,6 +1,8 @@
 // TensorFlow.js side of the benchmarks: the same VGG16 (the report's classifier, no ReLU on the logits,
 // optionally BatchNorm) built with tfjs layers, timed per training step (Adam 1e-3, softmax
 // cross-entropy) or per inference batch, on the backends that install from the npm registry alone.
+// It loads the three packages it uses (core, layers, the cpu and wasm backends) rather than the
+// @tensorflow/tfjs bundle, whose browser polyfills (core-js) have an install script.
 import { performance } from 'node:perf_hooks';
 
 export interface TfjsResult {
@@ -16,20 +18,22 @@ export interface TfjsResult {
 
 const CFG16 = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'] as const;
 
-type Tf = typeof import('@tensorflow/tfjs');
+type Core = typeof import('@tensorflow/tfjs-core');
+type Tf = Core & typeof import('@tensorflow/tfjs-layers');
 let tfPromise: Promise<Tf> | null = null;
 
 async function loadTf(): Promise<Tf> {
   tfPromise ??= (async () => {
-    const tf = await import('@tensorflow/tfjs');
+    const [core, layers] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers')]);
+    await import('@tensorflow/tfjs-backend-cpu');
     await import('@tensorflow/tfjs-backend-wasm');
-    return tf;
+    return { ...core, ...layers };
   })();
   return tfPromise;
 }
 
 function buildModel(tf: Tf, bn: boolean) {
-  const layers: import('@tensorflow/tfjs').layers.Layer[] = [];
+  const layers: import('@tensorflow/tfjs-layers').layers.Layer[] = [];
   let first = true;
   for (const v of CFG16) {
     if (v === 'M') layers.push(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
@@ -53,7 +57,7 @@ export async function benchTfjs(backend: 'cpu' | 'wasm', mode: 'train' | 'infer'
   warmup: number, rounds: number): Promise<TfjsResult> {
   const tf = await loadTf();
   const notes: string[] = [];
-  const res: TfjsResult = { framework: `tfjs ${tf.version.tfjs}`, backend, mode, batch, bn, times: [], notes };
+  const res: TfjsResult = { framework: `tfjs ${tf.version_core}`, backend, mode, batch, bn, times: [], notes };
   try {
     await tf.setBackend(backend);
     await tf.ready();
@@ -69,11 +73,11 @@ export async function benchTfjs(backend: 'cpu' | 'wasm', mode: 'train' | 'infer'
   }
   const model = buildModel(tf, bn);
   const x = tf.randomUniform([batch, 32, 32, 3]);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32') as import('@tensorflow/tfjs').Tensor1D, 10);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32') as import('@tensorflow/tfjs-core').Tensor1D, 10);
   const step = async () => {
     if (mode === 'train') await model.trainOnBatch(x, y);
     else {
-      const out = model.predict(x) as import('@tensorflow/tfjs').Tensor;
+      const out = model.predict(x) as import('@tensorflow/tfjs-core').Tensor;
       await out.data();
       out.dispose();
     }

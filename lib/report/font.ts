@@ -17,12 +17,18 @@ const CANDIDATES = [
 
 let loaded: string | null | undefined;
 
+/** The font file the pictures would use: VGG_CIFAR_FONT, else the first of the usual places that exists,
+ *  else null. Throws when VGG_CIFAR_FONT names a missing file. */
+export function findFont(env: NodeJS.ProcessEnv = process.env): string | null {
+  const named = env.VGG_CIFAR_FONT;
+  if (named && !existsSync(named)) throw new Error(`VGG_CIFAR_FONT names ${named}, which does not exist`);
+  return named || CANDIDATES.find((p) => existsSync(p)) || null;
+}
+
 /** Registers the font once; returns its path, or null when no font file was found. */
 export function loadFont(): string | null {
   if (loaded !== undefined) return loaded;
-  const env = process.env.VGG_CIFAR_FONT;
-  if (env && !existsSync(env)) throw new Error(`VGG_CIFAR_FONT names ${env}, which does not exist`);
-  const path = env || CANDIDATES.find((p) => existsSync(p)) || null;
+  const path = findFont();
   if (path) PImage.registerFont(path, FONT_FAMILY).loadSync();
   loaded = path;
   return path;

@@ -20,8 +20,8 @@ import { registerReport } from '../../lib/cli/report.js';
 import { registerPredict } from '../../lib/cli/predict.js';
 import { tempDir } from '../data/fixtures.js';
 import { writeLearnableDataset } from '../train/fixtures.js';
+import { CHROMIUM, INSTALL_COMMAND } from '../helpers/system-needs.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dir = tempDir('report');
 const data = writeLearnableDataset(join(dir, 'data'), 100);
 let o: TrainOptions;
@@ -79,7 +79,7 @@ describe('run.json and report.html', () => {
 describe('report.html in headless Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run \`${INSTALL_COMMAND}\` (or set CHROMIUM_PATH)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
   });

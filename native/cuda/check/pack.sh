@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 npx cmake-js compile >/dev/null
 npx tsc -p tsconfig.json
-skip='^node_modules/(@tensorflow|@types)(/|$)|^node_modules/(typescript|playwright-core|core-js|cmake-js|node-api-headers|node-addon-api)$'
+skip='^node_modules/(@tensorflow|@types)(/|$)|^node_modules/(typescript|playwright-core|cmake-js|node-api-headers|node-addon-api)$'
 mapfile -t modules < <(ls -d node_modules/.bin node_modules/* node_modules/@*/* | grep -v '^node_modules/@[^/]*$' | grep -Ev "$skip")
 bash ../shared/gpu/pack.sh --data build/Release/vgg_cifar.node dist "${modules[@]}" >/dev/null
 xz -dc .gpu/tree.tar.xz | xz -T2 -9 > .gpu/tree.tar.xz.new
