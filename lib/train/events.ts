@@ -1,4 +1,5 @@
 // What a training run reports, as plain objects (they cross the worker boundary by structured clone).
+import type { TtaMode } from './tta.js';
 
 export interface ProgressEvent {
   epoch: number; // 1-based
@@ -23,6 +24,9 @@ export interface EpochEvent {
   /** Evaluated on the TEST split (null when evaluation was switched off). */
   testLoss: number | null;
   testAccuracy: number | null;
+  /** Test-time augmentation of testAccuracy/testLoss ('none' or 'flip'; null without evaluation). */
+  testTta: TtaMode | null;
+  /** Training time of this epoch (the test evaluation, checkpoints and reports not counted). */
   seconds: number;
   imagesPerSecond: number;
 }
