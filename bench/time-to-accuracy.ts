@@ -35,6 +35,10 @@ const int = (v: string) => {
 function runChild(cmd: string, args: string[], files: { out: string; err: string }, deadline: number): Promise<{ stdout: string; status: string }> {
   return new Promise((done) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Ctrl-C or a kill of the benchmark ends the training it started too (no orphan holding the device)
+    const forward = (sig: NodeJS.Signals) => { child.kill(sig); process.exitCode = 130; };
+    process.once('SIGINT', forward);
+    process.once('SIGTERM', forward);
     let stdout = '';
     let stderr = '';
     let cut = false;
@@ -44,6 +48,8 @@ function runChild(cmd: string, args: string[], files: { out: string; err: string
     child.on('error', (e) => { stderr += `\n${e.message}`; });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
       writeFileSync(files.out, stdout);
       writeFileSync(files.err, stderr);
       const tail = stderr.trim().split('\n').slice(-3).join(' / ');
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
         sides.push(['pytorch', torch.py, [script, '--data', bindir, '--options', JSON.stringify(o), '--device', o.backend]]);
       }
       for (const [impl, cmd, args] of sides) {
+        if (process.exitCode === 130) break;
         if (Date.now() >= deadline) {
           results.push(runResult(c.name, impl, seed, [], 'not run: past the time budget'));
           continue;

@@ -11,7 +11,8 @@ export { train, TrainRun, resolveTrainOptions, RECIPES, type TrainInput, type Tr
 export type { ProgressEvent, EpochEvent, CheckpointEvent, WarningEvent, RunInfo, TrainHistory, TrainHooks } from './train/events.js';
 export { runTraining } from './train/loop.js';
 export { evaluate, type EvaluateOptions } from './train/evaluate-api.js';
-export { evaluateSplit, formatConfusion, type EvalResult } from './train/evaluate.js';
+export { evaluateSplit, formatConfusion, type EvalResult, type EvalOptions } from './train/evaluate.js';
+export { TTA_MODES, type TtaMode } from './train/tta.js';
 export { StallDetector } from './train/stall.js';
 export { MAX_STEP_RECORDS, MAX_WARNINGS } from './train/series.js';
 export { visualize, type VisualizeOptions, type Visualization } from './report/visualize.js';

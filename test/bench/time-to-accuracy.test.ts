@@ -2,8 +2,8 @@
 // data on the CPU (tiny model, two epochs, two seeds; the PyTorch side runs where this machine's python3
 // imports torch and says it skipped where it does not).
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/backend.js';
 import { formatTable, runResult, secondsToReach, spread, summarize, type RunResult } from '../../bench/recipes/summary.js';
@@ -97,6 +97,22 @@ describe('bench/time-to-accuracy.js end to end on the CPU', () => {
     const table = readFileSync(join(out, 'table.md'), 'utf8');
     expect(table).toContain('seed 0: cut at the time budget');
     expect(table).toContain('seed 1: not run: past the time budget');
+  });
+
+  it('a SIGTERM to the benchmark ends the training run it started (no orphan), and the table is still written', async () => {
+    const out = join(tempDir('tta-term'), 'sweep');
+    const child = spawn(process.execPath, [script, '--data', data, '--out', out, '--backend', 'cpu', '--width-divisor', '16', '--epochs', '50',
+      '--recipes', 'fast', '--seeds', '2', '--pytorch', 'none'], { stdio: 'ignore' });
+    const runFile = join(out, 'runs', 'fast.seed0.vgg-cifar.jsonl');
+    for (let i = 0; i < 600 && !(existsSync(runFile) && readFileSync(runFile, 'utf8').includes('"start"')); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code).toBe(130);
+    const left = spawnSync('pgrep', ['-f', out], { encoding: 'utf8' }).stdout.trim();
+    expect(left).toBe('');
+    const table = readFileSync(join(out, 'table.md'), 'utf8');
+    expect(table).toMatch(/seed 0: exit .*SIGTERM|seed 0: exit null/);
+    expect(table).not.toContain('seed 1');
   });
 
   it('refuses an unknown candidate and a folder that already holds results', () => {
