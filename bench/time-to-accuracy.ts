@@ -117,12 +117,12 @@ async function main(): Promise<void> {
       for (const [impl, cmd, args] of sides) {
         if (process.exitCode === 130) break;
         if (Date.now() >= deadline) {
-          results.push(runResult(c.name, impl, seed, [], 'not run: past the time budget'));
+          results.push(runResult(c.name, impl, seed, [], 'not run: past the time budget', o.tta));
           continue;
         }
         log(`time-to-accuracy: ${impl} ${c.name} seed ${seed} (${o.epochs} epochs, batch ${o.batchSize}, ${o.precision}${o.tf32 ? '/tf32' : ''}, TTA ${o.tta}); ${((Date.now() - t0) / 1000).toFixed(0)} s elapsed`);
         const r = await runChild(cmd, args, { out: join(out, 'runs', `${tag}.${impl}.jsonl`), err: join(out, 'runs', `${tag}.${impl}.stderr`) }, deadline);
-        const res = runResult(c.name, impl, seed, parseRunLines(r.stdout), r.status);
+        const res = runResult(c.name, impl, seed, parseRunLines(r.stdout), r.status, o.tta);
         results.push(res);
         const last = res.epochs.at(-1);
         log(`  ${res.status}; ${res.epochs.length} epochs, ${last ? `${(100 * last.testAccuracy).toFixed(2)}% (${res.tta === 'flip' ? 'TTA flip' : 'no TTA'}) after ${last.trainSeconds.toFixed(1)} s of training` : 'no epoch finished'}`);

@@ -33,13 +33,13 @@ export function secondsToReach(r: RunResult, threshold: number): number | null {
 }
 
 /** Folds a run's protocol lines into a result. */
-export function runResult(candidate: string, impl: string, seed: number, lines: RunLine[], status: string): RunResult {
+export function runResult(candidate: string, impl: string, seed: number, lines: RunLine[], status: string, tta?: TtaName): RunResult {
   const start = lines.find((l) => l.kind === 'start');
   const opts = start?.kind === 'start' ? start.options : {};
   const epochs = lines.flatMap((l) => (l.kind === 'epoch' ? [{ epoch: l.epoch, trainSeconds: l.trainSeconds, testAccuracy: l.testAccuracy }] : []));
   const fin = lines.find((l) => l.kind === 'final');
   const err = lines.find((l) => l.kind === 'error');
-  return { candidate, impl: start?.kind === 'start' ? start.impl : impl, seed, tta: opts.tta === 'flip' ? 'flip' : 'none', epochs,
+  return { candidate, impl: start?.kind === 'start' ? start.impl : impl, seed, tta: opts.tta === 'flip' || (!start && tta === 'flip') ? 'flip' : 'none', epochs,
     final: fin?.kind === 'final' ? fin.accuracy : null, status: err?.kind === 'error' ? `error: ${err.message}` : status };
 }
 
