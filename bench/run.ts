@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { backends, native, packageRoot } from '../lib/backend.js';
 import { benchVggCifar, median } from './vgg-cifar.js';
+import { pythonWithTorch } from './python.js';
 import { measurePeak } from './peak.js';
 import { benchTfjs } from './tfjs.js';
 
@@ -38,14 +39,6 @@ interface Config { mode: 'train' | 'infer'; batch: number; bn: boolean; precisio
 interface Row extends Config { framework: string; backend: string; times: number[]; note?: string }
 
 
-function pythonWithTorch(): string | null {
-  for (const py of [process.env.VGG_CIFAR_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean) as string[]) {
-    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-
 // bf16: torch.autocast('cpu', bfloat16) with channels_last, PyTorch's own recipe for bf16 on CPUs.
 function benchPytorch(py: string, c: Config, warmup: number, rounds: number): Row {
   const args = [join(packageRoot(), 'bench', 'pytorch', 'bench.py'), '--batch', String(c.batch), '--threads', String(threads), '--mode', c.mode,
@@ -70,7 +63,8 @@ async function main(): Promise<void> {
   const configs = [...fp32, ...bf16];
   const warmup = quick ? 2 : 3;
   const rounds = quick ? 5 : 10;
-  const py = pythonWithTorch();
+  const found = pythonWithTorch(undefined, '/usr/bin/python3');
+  const py = 'py' in found ? found.py : null;
   const peakBefore = process.env.VGG_CIFAR_PEAK_GFLOPS ? NaN : measurePeak([threads]).get(threads) ?? NaN;
   const devices = backends().filter((b) => b.available).map((b) => b.device);
   const rows: Row[] = [];

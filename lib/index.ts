@@ -13,7 +13,8 @@ export type { ProgressEvent, TickEvent, EpochEvent, CheckpointEvent, WarningEven
 export { Profiler, formatProfile, type ProfileReport, type ProfileRow } from './profile/index.js';
 export { runTraining } from './train/loop.js';
 export { evaluate, type EvaluateOptions } from './train/evaluate-api.js';
-export { evaluateSplit, formatConfusion, type EvalResult } from './train/evaluate.js';
+export { evaluateSplit, formatConfusion, type EvalResult, type EvalOptions } from './train/evaluate.js';
+export { TTA_MODES, type TtaMode } from './train/tta.js';
 export { StallDetector } from './train/stall.js';
 export { RunEta, ETA_DEFAULTS, type Eta, type EtaOptions } from './train/eta.js';
 export { TICK_MS } from './train/events.js';

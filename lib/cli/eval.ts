@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { evaluate } from '../train/evaluate-api.js';
 import { formatConfusion } from '../train/evaluate.js';
+import { ttaLabel, type TtaMode } from '../train/tta.js';
 
 export function registerEval(program: Command): void {
   program
@@ -19,11 +20,12 @@ export function registerEval(program: Command): void {
     .option('--limit <n>', 'only the first n images', (v) => Number(v), 0)
     .addOption(new Option('--backend <name>').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--precision <p>', 'bf16: mixed precision (faster on Ampere+ GPUs and on most AVX512-BF16/AMX CPUs; `vgg-cifar info` shows the measured speed)').choices(['fp32', 'bf16']).default('fp32'))
+    .addOption(new Option('--tta <mode>', 'test-time augmentation: flip = mean softmax of each image and its mirror').choices(['none', 'flip']).default('none'))
     .option('--json', 'print one JSON object')
     .action(async (f: { checkpoint: string; data: string; split: 'test' | 'train'; model?: 'vgg16'; bn?: boolean; classifier?: 'report';
-      normalize?: boolean; batchSize: number; limit: number; backend: 'auto'; precision: 'fp32' | 'bf16'; json?: boolean }) => {
+      normalize?: boolean; batchSize: number; limit: number; backend: 'auto'; precision: 'fp32' | 'bf16'; tta: TtaMode; json?: boolean }) => {
       const r = await evaluate({ checkpoint: f.checkpoint, data: f.data, split: f.split, model: f.model, batchNorm: f.bn, classifier: f.classifier,
-        normalize: f.normalize, batchSize: f.batchSize, limit: f.limit, backend: f.backend, precision: f.precision,
+        normalize: f.normalize, batchSize: f.batchSize, limit: f.limit, backend: f.backend, precision: f.precision, tta: f.tta,
         onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
       if (f.json) {
         const { predictions: _p, ...rest } = r;
@@ -31,7 +33,7 @@ export function registerEval(program: Command): void {
         process.stdout.write(JSON.stringify({ ...rest, perClass }) + '\n');
         return;
       }
-      process.stdout.write(`${f.split} split: ${r.count} images, accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)}\n`);
+      process.stdout.write(`${f.split} split: ${r.count} images, accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${ttaLabel(r.tta)})\n`);
       if (f.split === 'train') process.stdout.write('note: this is TRAINING accuracy; it says nothing about unseen images (use --split test)\n');
       process.stdout.write(formatConfusion(r) + '\n');
     });

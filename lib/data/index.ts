@@ -15,5 +15,6 @@ export { downloadCifar10, OFFLINE_CODES, type DownloadOptions, type DownloadResu
 export { terminalProgress, type DownloadProgress, type ProgressSink } from './progress.js';
 export { checksumFile, checksumProblem, verifyFile } from './verify.js';
 export { splitToDevice, type DeviceSplit } from './device.js';
+export { mirroredSplit, mirrorPixels } from './mirror.js';
 export { BatchLoader, evalBatches, trainBatches, type Batch, type BatchLoaderOptions } from './batches.js';
 export { Rng, deriveSeed, permutation, shuffleInPlace } from './rng.js';

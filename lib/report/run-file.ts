@@ -15,7 +15,8 @@ export type RunStatus = 'running' | 'finished' | 'aborted' | 'stopped: non-finit
 
 export interface StepRecord { epoch: number; step: number; loss: number; accuracy: number; lr: number; imagesPerSecond: number }
 export interface EpochRecord { epoch: number; trainLoss: number; trainAccuracy: number; testLoss: number | null; testAccuracy: number | null;
-  seconds: number; imagesPerSecond: number }
+  /** 'none' or 'flip' (absent in records written before test-time augmentation existed: 'none'). */
+  testTta?: 'none' | 'flip' | null; seconds: number; imagesPerSecond: number }
 export interface CheckpointRecord { epoch: number; step: number; path: string; reason: string }
 
 export interface EvaluationRecord {
@@ -25,6 +26,8 @@ export interface EvaluationRecord {
   count: number;
   accuracy: number;
   loss: number;
+  /** Test-time augmentation of these figures ('none' or 'flip'; absent in older records: 'none'). */
+  tta?: 'none' | 'flip';
   perClass: number[];
   confusion: number[][];
   /** [index in the split, true label, predicted label], first MAX_MISCLASSIFIED in split order. */
@@ -64,7 +67,7 @@ export interface RunSnapshot {
   dataDir: string;
   classes: string[];
   history: Pick<RunRecord, 'info' | 'steps' | 'epochs' | 'checkpoints' | 'warnings'>;
-  evaluation: null | { epoch: number; split: 'test' | 'train'; count: number; accuracy: number; loss: number; perClass: number[];
+  evaluation: null | { epoch: number; split: 'test' | 'train'; count: number; accuracy: number; loss: number; tta?: 'none' | 'flip'; perClass: number[];
     confusion: number[][]; predictions: ArrayLike<number>; labels: ArrayLike<number> };
 }
 
@@ -93,7 +96,7 @@ export function runRecord(s: RunSnapshot): RunRecord {
       total++;
       if (mis.length < MAX_MISCLASSIFIED) mis.push([i, ev.labels[i], ev.predictions[i]]);
     }
-    evaluation = { epoch: ev.epoch, split: ev.split, count: ev.count, accuracy: ev.accuracy, loss: ev.loss, perClass: ev.perClass,
+    evaluation = { epoch: ev.epoch, split: ev.split, count: ev.count, accuracy: ev.accuracy, loss: ev.loss, tta: ev.tta ?? 'none', perClass: ev.perClass,
       confusion: ev.confusion, misclassified: mis, misclassifiedTotal: total };
   }
   const h = s.history;

@@ -4,10 +4,12 @@ import { resolveDevice, type BackendChoice } from '../backend.js';
 import { bf16Warning } from '../bf16-speed.js';
 import type { Precision } from '../nn/module.js';
 import { prepareCifar10 } from '../data/prepare.js';
-import { splitToDevice } from '../data/device.js';
+import { splitToDevice, type DeviceSplit } from '../data/device.js';
 import { loadCheckpoint, restoreCheckpoint } from '../nn/checkpoint.js';
 import { modelFromConfig, Vgg, type VggConfig } from '../models/vgg.js';
 import { evaluateSplit, type EvalResult } from './evaluate.js';
+import { mirroredSplit } from '../data/mirror.js';
+import type { TtaMode } from './tta.js';
 import { modelFromOptions } from './loop.js';
 import type { TrainOptions } from './options.js';
 
@@ -31,6 +33,9 @@ export interface EvaluateOptions {
   /** 'bf16': run the network in bf16 mixed precision (faster where the device has bf16 kernels); a
    *  model passed in keeps its own precision unless this is given. */
   precision?: Precision;
+  /** Test-time augmentation: 'flip' predicts from the mean softmax of each image and its mirror
+   *  (default 'none'); the result's `tta` says which was used. */
+  tta?: TtaMode;
   /** Told when the run works but not as asked for best (bf16 measured slower than fp32 on this CPU). */
   onWarning?: (message: string) => void;
 }
@@ -38,6 +43,8 @@ export interface EvaluateOptions {
 export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
   const split = o.split ?? 'test';
   if (split !== 'test' && split !== 'train') throw new RangeError(`evaluate: split must be 'test' or 'train', got '${String(split)}'`);
+  const tta = o.tta ?? 'none';
+  if (tta !== 'none' && tta !== 'flip') throw new RangeError(`evaluate: tta must be 'none' or 'flip', got '${String(tta)}'`);
   const batchSize = o.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
   const limit = o.limit ?? 0;
@@ -70,11 +77,14 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
     model.setPrecision(o.precision);
   }
   const onDevice = splitToDevice(host, device);
+  let mirrored: DeviceSplit | undefined;
   try {
+    if (tta === 'flip') mirrored = splitToDevice(mirroredSplit(host), device);
     model.build(device, [Math.min(batchSize, host.count), 3, 32, 32]);
-    return evaluateSplit(model, onDevice, { batchSize, normalize, classes: data.classes, split, labels: host.labels });
+    return evaluateSplit(model, onDevice, { batchSize, normalize, classes: data.classes, split, labels: host.labels, tta, mirrored });
   } finally {
     onDevice.dispose();
+    mirrored?.dispose();
     if (owned) model.dispose();
     else model.setPrecision(before);
   }

@@ -1,11 +1,14 @@
 // Accuracy, per-class accuracy and the confusion matrix of a model on a split (the TEST split when
 // called by the training loop and `vgg-cifar eval`: the study report measured its training data).
+// With flip test-time augmentation the prediction is the mean of the softmax probabilities of the image
+// and of its mirror (see tta.ts).
 import { native } from '../backend.js';
 import { empty, type Tensor } from '../tensor.js';
 import type { Module } from '../nn/module.js';
 import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
 import { BatchLoader } from '../data/batches.js';
 import type { DeviceSplit } from '../data/device.js';
+import { flipTtaPredictions, type TtaMode } from './tta.js';
 
 export interface EvalResult {
   split: 'test' | 'train';
@@ -21,6 +24,8 @@ export interface EvalResult {
   classes: string[];
   /** Predicted class of every record, in split order. */
   predictions: Int32Array;
+  /** Test-time augmentation of these figures: 'none', or 'flip' (mean softmax of the image and its mirror). */
+  tta: TtaMode;
 }
 
 export interface EvalOptions {
@@ -30,17 +35,36 @@ export interface EvalOptions {
   split: 'test' | 'train';
   /** Host copy of the split's labels (for the confusion matrix). */
   labels: Uint8Array;
+  /** 'flip': mean of the softmax probabilities of each image and its mirror (default 'none'). */
+  tta?: TtaMode;
+  /** The split mirrored left-right on the same device (mirroredSplit + splitToDevice), for tta 'flip';
+   *  made here (a device-to-host copy of the pixels) when not given. Callers that evaluate often pass it. */
+  mirrored?: DeviceSplit;
 }
 
 export function evaluateSplit(model: Module, data: DeviceSplit, o: EvalOptions): EvalResult {
   const n = data.images.shape[0];
-  const k = o.classes.length;
+  const tta = o.tta ?? 'none';
+  if (tta !== 'none' && tta !== 'flip') throw new RangeError(`evaluateSplit: tta must be 'none' or 'flip', got '${String(tta)}'`);
+  if (o.labels.length !== n) throw new RangeError(`evaluateSplit: ${o.labels.length} labels for ${n} images`);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const r = tta === 'flip' ? flipTtaPredictions(model, data, o) : plainPredictions(model, data, o);
+    return summarize(r, o, n, tta);
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** One forward per batch: the loss from the native cross-entropy, the class from argmax. */
+function plainPredictions(model: Module, data: DeviceSplit, o: EvalOptions): { predictions: Int32Array; loss: number } {
+  const n = data.images.shape[0];
   const loader = new BatchLoader(data, { batchSize: Math.min(o.batchSize, n), shuffle: false, normalize: o.normalize });
   const loss = new SoftmaxCrossEntropyLoss();
   const predictions = new Int32Array(n);
   const preds = new Map<number, Tensor>();
-  const wasTraining = model.training;
-  model.eval();
+  let lossSum = 0;
   try {
     let offset = 0;
     for (const b of loader.epoch(0)) {
@@ -52,22 +76,31 @@ export function evaluateSplit(model: Module, data: DeviceSplit, o: EvalOptions):
       if (!p) preds.set(b.size, (p = empty(data.device, [b.size], 'int32')));
       native.argmax(logits, p);
       predictions.set(native.toArray(p) as Int32Array, offset);
+      // weighted by the batch's size: a mean of batch means would overweight the last, partial batch
+      lossSum += loss.read().loss * b.size;
       offset += b.size;
     }
-    const r = loss.read();
-    const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    for (let i = 0; i < n; i++) confusion[o.labels[i]][predictions[i]]++;
-    const perClass = confusion.map((row, c) => {
-      const total = row.reduce((a, b) => a + b, 0);
-      return total ? row[c] / total : NaN;
-    });
-    return { split: o.split, count: n, accuracy: r.accuracy, loss: r.loss, perClass, confusion, classes: o.classes, predictions };
+    return { predictions, loss: lossSum / n };
   } finally {
-    model.train(wasTraining);
     loader.dispose();
     loss.dispose();
     for (const p of preds.values()) p.dispose();
   }
+}
+
+function summarize(r: { predictions: Int32Array; loss: number }, o: EvalOptions, n: number, tta: TtaMode): EvalResult {
+  const k = o.classes.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    confusion[o.labels[i]][r.predictions[i]]++;
+    if (o.labels[i] === r.predictions[i]) correct++;
+  }
+  const perClass = confusion.map((row, c) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return total ? row[c] / total : NaN;
+  });
+  return { split: o.split, count: n, accuracy: correct / n, loss: r.loss, perClass, confusion, classes: o.classes, predictions: r.predictions, tta };
 }
 
 /** A fixed-width confusion matrix with class names, for terminals. */

@@ -2,6 +2,7 @@
 import type { ProfileReport } from '../profile/index.js';
 
 export type { ProfileReport, ProfileRow } from '../profile/index.js';
+import type { TtaMode } from './tta.js';
 
 export interface ProgressEvent {
   epoch: number; // 1-based
@@ -42,6 +43,9 @@ export interface EpochEvent {
   /** Evaluated on the TEST split (null when evaluation was switched off). */
   testLoss: number | null;
   testAccuracy: number | null;
+  /** Test-time augmentation of testAccuracy/testLoss ('none' or 'flip'; null without evaluation). */
+  testTta: TtaMode | null;
+  /** Training time of this epoch (the test evaluation, checkpoints and reports not counted). */
   seconds: number;
   imagesPerSecond: number;
 }

@@ -7,6 +7,7 @@ import { backends, native, resolveDevice } from '../backend.js';
 import { bf16Warning } from '../bf16-speed.js';
 import { prepareCifar10 } from '../data/prepare.js';
 import { splitToDevice, type DeviceSplit } from '../data/device.js';
+import { mirroredSplit } from '../data/mirror.js';
 import { BatchLoader } from '../data/batches.js';
 import { vgg, type Vgg } from '../models/vgg.js';
 import { initialize } from '../nn/init.js';
@@ -37,17 +38,22 @@ export function optimizerSpec(o: TrainOptions): OptimizerSpec {
   return spec;
 }
 
-/** The learning-rate schedule over the whole run, per optimizer step. */
+/** The learning-rate schedule over the whole run, per optimizer step. The warm-up is warmupEpochs when
+ *  set, else warmupShare of the run; one-cycle without either rises over PyTorch's default 30%. */
 export function scheduleFor(o: TrainOptions, stepsPerEpoch: number): Schedule {
   const total = Math.max(1, o.epochs * stepsPerEpoch);
+  const share = o.warmupEpochs > 0 ? o.warmupEpochs / o.epochs : o.warmupShare;
+  const warmupSteps = Math.min(total, Math.round(share * total));
   switch (o.schedule) {
     case 'constant':
-      return o.warmupEpochs > 0 ? { kind: 'warmup', warmupSteps: Math.round(o.warmupEpochs * stepsPerEpoch), totalSteps: total, decay: 'constant' } : { kind: 'constant' };
+      return warmupSteps > 0 ? { kind: 'warmup', warmupSteps, totalSteps: total, decay: 'constant' } : { kind: 'constant' };
     case 'cosine':
-      return o.warmupEpochs > 0 ? { kind: 'warmup', warmupSteps: Math.round(o.warmupEpochs * stepsPerEpoch), totalSteps: total, decay: 'cosine' }
-        : { kind: 'cosine', totalSteps: total };
+      return warmupSteps > 0 ? { kind: 'warmup', warmupSteps, totalSteps: total, decay: 'cosine' } : { kind: 'cosine', totalSteps: total };
+    case 'linear':
+      // rises linearly from 0, then falls linearly to 0 at the last step (Page's piecewise-linear cycle)
+      return { kind: 'warmup', warmupSteps, totalSteps: total, decay: 'linear' };
     case 'onecycle':
-      return { kind: 'onecycle', totalSteps: total, maxLr: o.lr };
+      return { kind: 'onecycle', totalSteps: total, maxLr: o.lr, ...(share > 0 ? { pctStart: share } : {}) };
     case 'step':
       return { kind: 'step', stepSize: Math.max(1, Math.round(total / 3)) };
     case 'multistep':
@@ -76,7 +82,8 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const testHost = data.test!;
   const train: DeviceSplit = splitToDevice(trainHost, device);
   const test: DeviceSplit | null = o.evalEveryEpoch ? splitToDevice(testHost, device) : null;
-  const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment });
+  const testMirrored: DeviceSplit | null = test && o.tta === 'flip' ? splitToDevice(mirroredSplit(testHost), device) : null;
+  const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment, padMode: o.padMode });
   const stepsPerEpoch = loader.batchesPerEpoch;
 
   const precisionWarning = o.precision === 'bf16' ? bf16Warning(device) : null;
@@ -290,13 +297,14 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
       let testLoss: number | null = null;
       let testAccuracy: number | null = null;
       if (test) {
-        const ev = evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes, split: 'test', labels: testHost.labels });
+        const ev = evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes, split: 'test',
+          labels: testHost.labels, tta: o.tta, mirrored: testMirrored ?? undefined });
         testLoss = ev.loss;
         testAccuracy = ev.accuracy;
         lastEval = { ...ev, epoch: st.epoch };
       }
       const e: EpochEvent = { epoch: st.epoch, trainLoss: epochLoss.batches ? epochLoss.sum / epochLoss.batches : NaN,
-        trainAccuracy: epochLoss.samples ? epochLoss.correct / epochLoss.samples : NaN, testLoss, testAccuracy, seconds,
+        trainAccuracy: epochLoss.samples ? epochLoss.correct / epochLoss.samples : NaN, testLoss, testAccuracy, testTta: test ? o.tta : null, seconds,
         imagesPerSecond: epochImages / Math.max(1e-9, seconds) };
       Object.assign(epochLoss, { sum: 0, correct: 0, samples: 0, batches: 0 });
       history.epochs.push(e);
@@ -313,6 +321,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     model.dispose();
     train.dispose();
     test?.dispose();
+    testMirrored?.dispose();
   }
   history.seconds = (performance.now() - t0) / 1000;
   await publish(history.aborted ? 'aborted' : history.stoppedOnNonFinite ? 'stopped: non-finite loss' : 'finished');
