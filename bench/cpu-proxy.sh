@@ -9,12 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: bench/cpu-proxy.sh OUTDIR [DATA]}
-data=${2:-}
-if [[ -z $data ]]; then
-  data=$out-data
-  make=$(ls ../shared/cifar10/make-binary.sh shared/cifar10/make-binary.sh 2>/dev/null | head -1)
-  [[ -d $data/cifar-10-batches-bin ]] || { [[ -n $make ]] && "$make" "$data" >&2; } || { echo "no DATA given and no shared/cifar10/make-binary.sh" >&2; exit 1; }
-fi
+source bench/recipe-data.sh
+recipe_data "$out" "${2:-}"
 exec node dist/bench/time-to-accuracy.js --data "$data" --out "$out" --backend cpu --width-divisor 4 --pytorch none \
   --seeds "${SEEDS:-1}" --epochs "${EPOCHS:-30}" --recipes "${RECIPES:-fast,fast-b512-lr0.4,fast-b512-lr0.2,fast-b256-lr0.2}" \
   ${LIMIT:+--limit "$LIMIT"} ${TEST_LIMIT:+--test-limit "$TEST_LIMIT"}

@@ -6,11 +6,8 @@
 // Usage: node dist/bench/gpu-elementwise.js [--device cuda] [--batch 128] [--reps 20]
 import { backends, native, type Device, type DType } from '../lib/backend.js';
 import { deviceTimer, filledTensor } from './device-timing.js';
+import { arg } from './argv.js';
 
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-};
 const device = arg('device', 'cuda') as Device;
 const batch = Number(arg('batch', '128'));
 const reps = Number(arg('reps', '20'));

@@ -7,11 +7,8 @@
 // Prints a markdown table that names the device; paste it into bench/RESULTS.md with the date.
 import { backends, native, type Device, type DType, type NativeTensor } from '../lib/backend.js';
 import { deviceTimer, filledTensor } from './device-timing.js';
+import { arg } from './argv.js';
 
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-};
 const device = arg('device', 'cuda') as Device;
 const batch = Number(arg('batch', '128'));
 const reps = Number(arg('reps', '20'));

@@ -9,12 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { backends, native, packageRoot } from '../lib/backend.js';
 import { benchVggCifar, median } from './vgg-cifar.js';
+import { arg, argList } from './argv.js';
 
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-};
-const list = (name: string, dflt: string) => arg(name, dflt).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
 
 interface PyResult { version: string; imagesPerSecond: number; warmupSeconds?: number }
 
@@ -31,11 +27,11 @@ async function main(): Promise<void> {
     return;
   }
   const py = process.env.VGG_CIFAR_PYTHON ?? 'python3';
-  const models = list('models', 'vgg16,vgg16-bn');
-  const batches = list('batches', '128,512').map(Number);
-  const precisions = list('precisions', 'fp32,tf32,bf16') as Array<'fp32' | 'tf32' | 'bf16'>;
-  const compileModes = list('compile', 'default');
-  const compileBatches = list('compile-batches', '128,512').map(Number);
+  const models = argList('models', 'vgg16,vgg16-bn');
+  const batches = argList('batches', '128,512').map(Number);
+  const precisions = argList('precisions', 'fp32,tf32,bf16') as Array<'fp32' | 'tf32' | 'bf16'>;
+  const compileModes = argList('compile', 'default');
+  const compileBatches = argList('compile-batches', '128,512').map(Number);
   const rounds = Number(arg('rounds', '20')), warmup = Number(arg('warmup', '5'));
   const rows: string[] = ['| framework | precision | model | batch | images/s | vgg-cifar / this |', '|---|---|---|---:|---:|---:|'];
   const print = (row: string) => { rows.push(row); process.stderr.write(`${row}\n`); };

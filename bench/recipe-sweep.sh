@@ -13,12 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: bench/recipe-sweep.sh OUTDIR [DATA]}
-data=${2:-}
-if [[ -z $data ]]; then
-  data=$out-data
-  make=$(ls ../shared/cifar10/make-binary.sh shared/cifar10/make-binary.sh 2>/dev/null | head -1)
-  [[ -d $data/cifar-10-batches-bin ]] || { [[ -n $make ]] && "$make" "$data" >&2; } || { echo "no DATA given and no shared/cifar10/make-binary.sh" >&2; exit 1; }
-fi
+source bench/recipe-data.sh
+recipe_data "$out" "${2:-}"
 [[ -f dist/bench/time-to-accuracy.js ]] || { echo "recipe-sweep: dist/ is not built (npm run build:ts)" >&2; exit 1; }
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader >&2 || true
 exec node dist/bench/time-to-accuracy.js --data "$data" --out "$out" --backend cuda --seeds 1 --budget-s "${BUDGET_S:-450}" \

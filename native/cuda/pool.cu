@@ -23,40 +23,53 @@ PoolGeom geometry(const Tensor& x, const Tensor& y, const PoolParams& p) {
   return PoolGeom{(int)x.shape[0], (int)x.shape[2], (int)x.shape[3], (int)x.shape[1], (int)y.shape[2], (int)y.shape[3], p};
 }
 
+// Calls f(ih, iw) for each input position of window (oh, ow) inside the map, in row-major order.
+template <class F>
+__device__ __forceinline__ void forWindow(const PoolGeom& g, int oh, int ow, F&& f) {
+  const int h0 = oh * g.p.strideH - g.p.padH, w0 = ow * g.p.strideW - g.p.padW;
+  for (int ih = max(h0, 0); ih < min(h0 + g.p.kernelH, g.H); ih++)
+    for (int iw = max(w0, 0); iw < min(w0 + g.p.kernelW, g.W); iw++) f(ih, iw);
+}
+
 // Row-major position (ih * W + iw) of the maximum of window (oh, ow), or -1 for a window entirely in
 // padding; *m receives its value.
 template <class T>
 __device__ int windowArgmax(const T* x, const PoolGeom& g, int64_t n, int oh, int ow, int c, float* m) {
   int best = -1;
   float bv = -INFINITY;
-  const int h0 = oh * g.p.strideH - g.p.padH, w0 = ow * g.p.strideW - g.p.padW;
-  for (int kh = 0; kh < g.p.kernelH; kh++) {
-    const int ih = h0 + kh;
-    if (ih < 0 || ih >= g.H) continue;
-    for (int kw = 0; kw < g.p.kernelW; kw++) {
-      const int iw = w0 + kw;
-      if (iw < 0 || iw >= g.W) continue;
-      const float v = load(x[((n * g.H + ih) * g.W + iw) * g.C + c]);
-      if (best < 0 || v > bv || (isnan(v) && !isnan(bv))) {
-        bv = v;
-        best = ih * g.W + iw;
-      }
+  forWindow(g, oh, ow, [&](int ih, int iw) {
+    const float v = load(x[((n * g.H + ih) * g.W + iw) * g.C + c]);
+    if (best < 0 || v > bv || (isnan(v) && !isnan(bv))) {
+      bv = v;
+      best = ih * g.W + iw;
     }
-  }
+  });
   *m = bv;
   return best;
+}
+
+// Element i of an NHWC tensor with H x W maps and C channels, as (n, h, w, c).
+struct Nhwc {
+  int64_t n;
+  int h, w, c;
+};
+__device__ __forceinline__ Nhwc nhwcAt(int64_t i, int H, int W, int C) {
+  Nhwc e;
+  e.c = (int)(i % C);
+  int64_t t = i / C;
+  e.w = (int)(t % W);
+  t /= W;
+  e.h = (int)(t % H);
+  e.n = t / H;
+  return e;
 }
 
 template <class T>
 __global__ void forwardKernel(const T* x, T* y, PoolGeom g, int64_t total) {
   VGG_GRID_LOOP(i, total) {
-    const int c = (int)(i % g.C);
-    int64_t t = i / g.C;
-    const int ow = (int)(t % g.Wo);
-    t /= g.Wo;
-    const int oh = (int)(t % g.Ho);
+    const Nhwc o = nhwcAt(i, g.Ho, g.Wo, g.C);
     float m;
-    windowArgmax(x, g, t / g.Ho, oh, ow, c, &m);
+    windowArgmax(x, g, o.n, o.h, o.w, o.c, &m);
     y[i] = store<T>(m);
   }
 }
@@ -65,25 +78,13 @@ __global__ void forwardKernel(const T* x, T* y, PoolGeom g, int64_t total) {
 template <class T>
 __global__ void backwardScatterKernel(const T* dy, const T* x, T* dx, PoolGeom g, int64_t total) {
   VGG_GRID_LOOP(i, total) {
-    const int c = (int)(i % g.C);
-    int64_t t = i / g.C;
-    const int ow = (int)(t % g.Wo);
-    t /= g.Wo;
-    const int oh = (int)(t % g.Ho);
-    const int64_t n = t / g.Ho;
+    const Nhwc o = nhwcAt(i, g.Ho, g.Wo, g.C);
+    const int64_t n = o.n;
+    const int oh = o.h, ow = o.w, c = o.c;
     float m;
     const int best = windowArgmax(x, g, n, oh, ow, c, &m);
     const T grad = dy[i], zero = store<T>(0.0f);
-    const int h0 = oh * g.p.strideH - g.p.padH, w0 = ow * g.p.strideW - g.p.padW;
-    for (int kh = 0; kh < g.p.kernelH; kh++) {
-      const int ih = h0 + kh;
-      if (ih < 0 || ih >= g.H) continue;
-      for (int kw = 0; kw < g.p.kernelW; kw++) {
-        const int iw = w0 + kw;
-        if (iw < 0 || iw >= g.W) continue;
-        dx[((n * g.H + ih) * g.W + iw) * g.C + c] = ih * g.W + iw == best ? grad : zero;
-      }
-    }
+    forWindow(g, oh, ow, [&](int ih, int iw) { dx[((n * g.H + ih) * g.W + iw) * g.C + c] = ih * g.W + iw == best ? grad : zero; });
   }
 }
 
@@ -91,12 +92,9 @@ __global__ void backwardScatterKernel(const T* dy, const T* x, T* dx, PoolGeom g
 template <class T>
 __global__ void backwardGatherKernel(const T* dy, const T* x, T* dx, PoolGeom g, int64_t total) {
   VGG_GRID_LOOP(i, total) {
-    const int c = (int)(i % g.C);
-    int64_t t = i / g.C;
-    const int iw = (int)(t % g.W);
-    t /= g.W;
-    const int ih = (int)(t % g.H);
-    const int64_t n = t / g.H;
+    const Nhwc e = nhwcAt(i, g.H, g.W, g.C);
+    const int64_t n = e.n;
+    const int ih = e.h, iw = e.w, c = e.c;
     // Windows oh with oh * s - pad <= ih <= oh * s - pad + k - 1.
     const int ohLo = max(0, (ih + g.p.padH - g.p.kernelH + g.p.strideH) / g.p.strideH);
     const int ohHi = min(g.Ho - 1, (ih + g.p.padH) / g.p.strideH);
