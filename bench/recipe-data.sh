@@ -6,6 +6,6 @@ recipe_data() {
   [[ -n $data ]] && return 0
   data=$out-data
   local make
-  make=$(ls ../shared/cifar10/make-binary.sh shared/cifar10/make-binary.sh 2>/dev/null | head -1)
+  make=$(ls ../shared/cifar10/make-binary.sh shared/cifar10/make-binary.sh 2>/dev/null | head -1 || true)
   [[ -d $data/cifar-10-batches-bin ]] || { [[ -n $make ]] && "$make" "$data" >&2; } || { echo "no DATA given and no shared/cifar10/make-binary.sh" >&2; exit 1; }
 }
