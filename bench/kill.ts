@@ -11,9 +11,11 @@ import { packageRoot } from '../lib/backend.js';
 import { IMAGE_BYTES, META_FILE, RECORD_BYTES, TEST_FILES, TRAIN_FILES } from '../lib/data/layout.js';
 import { Rng } from '../lib/data/rng.js';
 import { loadCheckpoint, type Checkpoint } from '../lib/nn/checkpoint.js';
+import { LOCK_FILE } from '../lib/train/lock.js';
 
-/** What lib/report writes next to the checkpoints after every epoch. */
-const REPORT_FILES = ['run.json', 'report.html', 'feature-maps.png'];
+/** What lib/report writes next to the checkpoints after every epoch, and the lock a killed run leaves
+ *  (the next run takes it over). */
+const REPORT_FILES = ['run.json', 'report.html', 'feature-maps.png', LOCK_FILE];
 
 export const CLI = () => join(packageRoot(), 'dist', 'lib', 'cli', 'main.js');
 
@@ -38,10 +40,12 @@ export function writeTinyDataset(dir: string, perFile: number, seed = 3): string
 export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; saved: string[]; killedDuringWrite: boolean }
 
 /** Runs the CLI; with `kill`, SIGKILLs it `kill.afterMs` after training starts, or at the first temp file
- *  of a checkpoint write when `kill.onWrite` (falling back to the delay). */
-export function runCli(args: string[], kill?: { afterMs: number; onWrite: boolean; out: string }, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+ *  of a checkpoint write when `kill.onWrite` (falling back to the delay). `follow.onStdout` sees all the
+ *  output so far as it comes (to act while the run goes on); `follow.cwd` is its working folder. */
+export function runCli(args: string[], kill?: { afterMs: number; onWrite: boolean; out: string }, env: NodeJS.ProcessEnv = {},
+  follow: { cwd?: string; onStdout?: (stdout: string, pid: number) => void } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: follow.cwd });
     const r: RunResult = { code: null, signal: null, stdout: '', stderr: '', saved: [], killedDuringWrite: false };
     let timer: NodeJS.Timeout | undefined;
     let watcher: ReturnType<typeof watch> | undefined;
@@ -53,6 +57,7 @@ export function runCli(args: string[], kill?: { afterMs: number; onWrite: boolea
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       r.stdout += s;
       for (const m of s.matchAll(/^saved (.+)$/gm)) r.saved.push(m[1]);
+      follow.onStdout?.(r.stdout, child.pid!);
       if (kill && !timer && /training /.test(r.stdout)) {
         timer = setTimeout(() => killNow(false), kill.afterMs);
         if (kill.onWrite) {

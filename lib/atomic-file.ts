@@ -21,7 +21,7 @@ export const tempName = (path: string, pid: number, tag: string) => `.${basename
 
 /** Temp files of `path` left by processes that died mid-write (kill -9, power loss): never read, but
  *  they would pile up. Those of live processes are left alone. */
-function removeStaleTemps(path: string): void {
+export function removeStaleTemps(path: string): void {
   const name = basename(path);
   const dir = dirname(path);
   for (const f of readdirSync(dir)) {

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     onWarning: (w) => process.stderr.write(`warning: ${w.message}\n`),
   });
   const last = h.epochs.at(-1);
-  const ck = h.checkpoints.at(-1)?.path ?? join(o.out, `cifar10_epoch_${o.epochs}.safetensors`);
+  const ck = h.checkpoints.at(-1)?.path ?? join(h.info.out, `cifar10_epoch_${o.epochs}.safetensors`);
   const accuracy = {} as Record<TtaName, number>;
   for (const tta of ['none', 'flip'] as const) {
     accuracy[tta] = last?.testTta === tta && last.testAccuracy !== null ? last.testAccuracy

@@ -24,7 +24,7 @@ export interface TrainFlags {
   reluOnLogits?: boolean; widthDivisor?: number; epochs?: number; batchSize?: number; optimizer?: string; lr?: number; momentum?: number;
   nesterov?: boolean; weightDecay?: number; schedule?: string; warmupShare?: number; labelSmoothing?: number; init?: string; augment?: boolean;
   padMode?: string; tta?: string;
-  normalize?: boolean; display?: number; saveEvery?: number; out?: string; seed?: number; backend?: string; threads?: number; tf32?: boolean; precision?: string;
+  normalize?: boolean; display?: number; saveEvery?: number; out?: string; runsDir?: string; overwrite?: boolean; seed?: number; backend?: string; threads?: number; tf32?: boolean; precision?: string;
   limit?: number; testLimit?: number; eval?: boolean; report?: boolean; skipNonFinite?: boolean; resume?: string; log?: string; progress?: boolean;
   profile?: boolean; profileSteps?: number; profileWarmup?: number;
 }
@@ -37,7 +37,7 @@ export function flagsToInput(f: TrainFlags): TrainInput {
     reluOnLogits: f.reluOnLogits, widthDivisor: f.widthDivisor, epochs: f.epochs, batchSize: f.batchSize, optimizer: f.optimizer, lr: f.lr,
     momentum: f.momentum, nesterov: f.nesterov, weightDecay: f.weightDecay, schedule: f.schedule, warmupShare: f.warmupShare, padMode: f.padMode, tta: f.tta,
     labelSmoothing: f.labelSmoothing, init: f.init ? (INIT_ALIASES[f.init] ?? f.init) : undefined, augment: f.augment,
-    normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, seed: f.seed, backend: f.backend,
+    normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, runsDir: f.runsDir, overwrite: f.overwrite, seed: f.seed, backend: f.backend,
     threads: f.threads, tf32: f.tf32, precision: f.precision, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
     profile: f.profile, profileSteps: f.profileSteps, profileWarmup: f.profileWarmup,
   };
@@ -76,7 +76,10 @@ export function registerTrain(program: Command): void {
     .option('--normalize', "normalize with CIFAR-10's per-channel mean and std")
     .option('--display <n>', "print the report's loss line every n steps", int('display'))
     .option('--save-every <n>', 'save a checkpoint every n epochs', int('save-every'))
-    .option('--out <dir>', 'folder for checkpoints, metrics and report.html')
+    .option('--out <dir>', 'the run\'s folder for checkpoints, run.json and report.html (default: a fresh runs/<date>-<time>-<model>; ' +
+      'with --resume, the checkpoint\'s folder); a folder holding another run\'s files is refused')
+    .option('--runs-dir <dir>', 'where the fresh run folders go, with a `latest` link to the newest (default runs)')
+    .option('--overwrite', 'replace the files of another run in --out (with --resume: also this run\'s checkpoints past the resume point)')
     .option('--seed <n>', 'seed of every random choice', int('seed'))
     .addOption(new Option('--backend <name>').choices(['auto', 'cpu', 'cuda']))
     .option('--threads <n>', 'CPU threads (0: all cores)', int('threads'))
@@ -85,7 +88,7 @@ export function registerTrain(program: Command): void {
     .option('--limit <n>', 'train on the first n training images', int('limit'))
     .option('--test-limit <n>', 'evaluate on the first n test images', int('test-limit'))
     .option('--no-eval', 'skip the test-split evaluation after each epoch')
-    .option('--resume <file>', 'continue from a checkpoint')
+    .option('--resume <file>', 'continue the run of a checkpoint, in its folder (or --out)')
     .option('--log <file>', 'append metrics as JSON lines')
     .option('--skip-non-finite', 'skip a step whose loss or gradients are NaN/Inf instead of stopping')
     .option('--no-report', 'do not write run.json and report.html after each epoch')
@@ -116,6 +119,10 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const out = (line: string) => output.line(line);
+  run.on('start', (s) => {
+    out(`vgg-cifar: run ${s.runId} in ${s.out}`);
+    for (const n of s.notices) output.note(`vgg-cifar: ${n}\n`);
+  });
   run.on('info', (i) => out(`vgg-cifar: training ${run.options.model}${run.options.batchNorm ? '-bn' : ''} (${i.parameters.toLocaleString('en-US')} parameters) on ${i.deviceDescription}; ${i.trainImages} training images, ${i.testImages} test images`));
   run.on('log', out);
   run.on('warning', (w) => output.note(`\nwarning: ${w.message}\n\n`));
@@ -129,7 +136,7 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
   try {
     const h = await run;
     output.stop();
-    if (run.options.report) process.stdout.write(`report: ${join(run.options.out, 'report.html')}\n`);
+    if (run.options.report) process.stdout.write(`report: ${join(h.info.out, 'report.html')}\n`);
     if (h.aborted) {
       const last = h.checkpoints.at(-1);
       process.stdout.write(`stopped. Resume with: vgg-cifar train --data ${flags.data} --resume ${last?.path ?? '<checkpoint>'}` +

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { REASONS, tempName, writeFileAtomic } from '../atomic-file.js';
 import type { Module } from './module.js';
 import { loadStateDict, stateDict, type StateDict } from './state.js';
-import { readSafetensors, SafetensorsError, writeSafetensorsFd, type HostTensor } from './safetensors.js';
+import { readSafetensors, readSafetensorsMetadata, SafetensorsError, writeSafetensorsFd, type HostTensor } from './safetensors.js';
 import type { Optimizer, OptimizerStateDict, BaseOptions } from '../optim/optimizer.js';
 
 export const OPTIMIZER_PREFIX = 'optimizer.state.';
@@ -27,6 +27,8 @@ export interface CheckpointInput {
   rng?: unknown;
   /** Any other JSON the caller wants back (run config, metrics). */
   extra?: Record<string, unknown>;
+  /** The training run the checkpoint belongs to (a run folder holds the files of one run only). */
+  runId?: string;
 }
 
 export interface Checkpoint {
@@ -39,6 +41,8 @@ export interface Checkpoint {
   step: number | null;
   rng: unknown;
   extra: Record<string, unknown>;
+  /** The training run that wrote it; null for files from elsewhere (PyTorch) or from before run ids. */
+  runId: string | null;
   /** The raw safetensors metadata. */
   metadata: Record<string, string>;
 }
@@ -68,6 +72,7 @@ export function saveCheckpoint(path: string, c: CheckpointInput): void {
   meta('step', c.step);
   meta('rng', c.rng);
   meta('extra', c.extra);
+  meta('run_id', c.runId);
   meta('dropout', dropoutState(c.model));
   if (c.optimizer) {
     const o = c.optimizer.stateDict();
@@ -77,17 +82,18 @@ export function saveCheckpoint(path: string, c: CheckpointInput): void {
   writeFileAtomic(path, (fd) => writeSafetensorsFd(fd, tensors, metadata));
 }
 
-/** Reads and validates a checkpoint (or any safetensors state dict, e.g. one saved from PyTorch). */
-export function loadCheckpoint(path: string): Checkpoint {
-  let file;
+/** `read(path)`, an fs failure (missing file, a folder) said as a checkpoint that cannot be read. */
+function readCheckpointFile<T>(path: string, read: (path: string) => T): T {
   try {
-    file = readSafetensors(path);
+    return read(path);
   } catch (e) {
     if (e instanceof SafetensorsError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`${path}: cannot read the checkpoint: ${err.message}`);
+    throw new Error(`${path}: cannot read the checkpoint: ${(e as Error).message}`);
   }
-  const md = file.metadata;
+}
+
+/** Typed access to our keys of a checkpoint's metadata; malformed values are errors naming the file. */
+function metadataReader(path: string, md: Record<string, string>) {
   const parse = (k: string): unknown => {
     const s = md[META_PREFIX + k];
     if (s === undefined) return undefined;
@@ -97,6 +103,20 @@ export function loadCheckpoint(path: string): Checkpoint {
       throw new SafetensorsError(path, `metadata ${META_PREFIX + k} is not valid JSON`);
     }
   };
+  const typed = <T>(k: string, type: 'number' | 'string'): T | null => {
+    const v = parse(k);
+    if (v === undefined) return null;
+    if (typeof v !== type) throw new SafetensorsError(path, `metadata ${META_PREFIX + k} must be a ${type}`);
+    return v as T;
+  };
+  return { parse, num: (k: string) => typed<number>(k, 'number'), str: (k: string) => typed<string>(k, 'string') };
+}
+
+/** Reads and validates a checkpoint (or any safetensors state dict, e.g. one saved from PyTorch). */
+export function loadCheckpoint(path: string): Checkpoint {
+  const file = readCheckpointFile(path, readSafetensors);
+  const md = file.metadata;
+  const { parse, num, str } = metadataReader(path, md);
   const model: StateDict = new Map();
   const optTensors = new Map<string, HostTensor>();
   for (const [k, t] of file.tensors) {
@@ -104,12 +124,6 @@ export function loadCheckpoint(path: string): Checkpoint {
     else model.set(k, t);
   }
   const o = parse('optimizer') as Omit<OptimizerStateDict, 'tensors'> | undefined;
-  const num = (k: string): number | null => {
-    const v = parse(k);
-    if (v === undefined) return null;
-    if (typeof v !== 'number') throw new SafetensorsError(path, `metadata ${META_PREFIX + k} must be a number`);
-    return v;
-  };
   return {
     path,
     model,
@@ -119,8 +133,15 @@ export function loadCheckpoint(path: string): Checkpoint {
     step: num('step'),
     rng: parse('rng') ?? null,
     extra: (parse('extra') as Record<string, unknown>) ?? {},
+    runId: str('run_id'),
     metadata: md,
   };
+}
+
+/** A checkpoint's run, epoch, step and extra JSON from its header alone (the tensors are not read). */
+export function checkpointHeader(path: string): Pick<Checkpoint, 'runId' | 'epoch' | 'step' | 'extra'> {
+  const { parse, num, str } = metadataReader(path, readCheckpointFile(path, readSafetensorsMetadata));
+  return { runId: str('run_id'), epoch: num('epoch'), step: num('step'), extra: (parse('extra') as Record<string, unknown>) ?? {} };
 }
 
 /** Loads a checkpoint's weights (strictly by default), and optimizer state when given one. */

@@ -30,9 +30,9 @@ export { summary, formatSummary, fixed2, thousands, type Summary, type SummaryRo
 export { SoftmaxCrossEntropyLoss, type LossReading } from './loss.js';
 export { stateDict, loadStateDict, StateDictError, type StateDict, type LoadResult } from './state.js';
 export {
-  readSafetensors, parseSafetensors, serializeSafetensors, writeSafetensorsFd, encodeHeader, dtypeBytes,
+  readSafetensors, readSafetensorsMetadata, parseSafetensors, serializeSafetensors, writeSafetensorsFd, encodeHeader, dtypeBytes,
   SafetensorsError, MAX_HEADER_BYTES, type HostTensor, type SafeDType, type HostArray, type SafetensorsContents,
 } from './safetensors.js';
 export {
-  saveCheckpoint, loadCheckpoint, restoreCheckpoint, writeFileAtomic, OPTIMIZER_PREFIX, type Checkpoint, type CheckpointInput,
+  saveCheckpoint, loadCheckpoint, checkpointHeader, restoreCheckpoint, writeFileAtomic, OPTIMIZER_PREFIX, type Checkpoint, type CheckpointInput,
 } from './checkpoint.js';

@@ -149,18 +149,23 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): Safetens
   return { tensors, metadata };
 }
 
+/** The validated header of an open file: its entries, metadata and length. */
+function readHeader(fd: number, path: string): { entries: Entry[]; metadata: Record<string, string>; n: number } {
+  const size = fstatSync(fd).size;
+  const first8 = new Uint8Array(8);
+  if (size >= 8) readExactly(fd, first8, 0, path);
+  const n = readHeaderLength(path, first8, size);
+  const header = new Uint8Array(n);
+  readExactly(fd, header, 8, path);
+  return { ...parseHeader(path, header, size - 8 - n), n };
+}
+
 /** Reads a safetensors file; validates the header before reading (or allocating for) any data. */
 export function readSafetensors(path: string): SafetensorsContents {
   checkHost();
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const first8 = new Uint8Array(8);
-    if (size >= 8) readExactly(fd, first8, 0, path);
-    const n = readHeaderLength(path, first8, size);
-    const header = new Uint8Array(n);
-    readExactly(fd, header, 8, path);
-    const { entries, metadata } = parseHeader(path, header, size - 8 - n);
+    const { entries, metadata, n } = readHeader(fd, path);
     const tensors = new Map<string, HostTensor>();
     for (const e of entries) {
       const buf = allocateFor(path, e);
@@ -168,6 +173,17 @@ export function readSafetensors(path: string): SafetensorsContents {
       tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: DTYPES[e.dtype].make(buf, (e.end - e.begin) / DTYPES[e.dtype].bytes) });
     }
     return { tensors, metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The metadata of a safetensors file, its header validated, without reading the tensors (a VGG16
+ *  checkpoint is 0.5 GB; a run folder's inventory reads only this). */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  const fd = openSync(path, 'r');
+  try {
+    return readHeader(fd, path).metadata;
   } finally {
     closeSync(fd);
   }

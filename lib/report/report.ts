@@ -3,11 +3,13 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
+import { checkpointHeader } from '../nn/checkpoint.js';
+import { LOCK_FILE, lockState } from '../train/lock.js';
 import { readCifar10 } from '../data/load.js';
 import { barChart, lineChart, type Chart } from './charts.js';
 import { pngDataUri, planarToRgba } from './images.js';
 import { visualize } from './visualize.js';
-import { readRunRecord, REPORT_FILE, type RunRecord } from './run-file.js';
+import { MAPS_FILE, MAPS_META, readRunRecord, REPORT_FILE, type RunRecord } from './run-file.js';
 
 export interface ReportOptions {
   /** The CIFAR-10 folder, when the one run.json names has moved. */
@@ -27,8 +29,6 @@ export interface ReportResult {
   notes: string[];
 }
 
-const MAPS_FILE = 'feature-maps.png';
-const MAPS_META = '.feature-maps.json';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : `${(100 * v).toFixed(2)}%`);
@@ -92,8 +92,14 @@ async function misclassifiedGrid(r: RunRecord, dataDir: string, n: number, notes
 }
 
 async function featureMapsSection(r: RunRecord, dir: string, dataDir: string, notes: string[]): Promise<string> {
-  // Checkpoint paths are as the run saw them (maybe relative to its working folder): look next to run.json first.
-  const ck = [...r.checkpoints].reverse().flatMap((c) => [join(dir, basename(c.path)), c.path]).find((p) => existsSync(p));
+  // Checkpoint paths are as the run saw them (maybe relative to its working folder): look next to run.json
+  // first. Only this run's checkpoints are drawn: a file of the same name may be another run's.
+  const found = [...r.checkpoints].reverse().flatMap((c) => [join(dir, basename(c.path)), c.path]).filter((p) => existsSync(p));
+  const ck = found.find((p) => ofRun(p, r.runId));
+  if (!ck && found.length) {
+    notes.push(`feature maps: ${found[0]} is not a checkpoint of this run (run ${r.runId}); not drawn`);
+    return `<p class="note">${esc(notes.at(-1))}</p>`;
+  }
   if (!ck) {
     notes.push(`feature maps: no checkpoint yet (one is saved every ${String(r.options.saveEvery ?? '?')} epochs and at the end)`);
     return `<p class="note">${esc(notes.at(-1))}</p>`;
@@ -134,15 +140,37 @@ figure.mis{margin:0;width:110px;font-size:12px}figure.mis img{image-rendering:pi
 .note{color:#8a4b00}.status{display:inline-block;padding:2px 8px;border-radius:4px;background:#eee}
 img.maps{max-width:100%;height:auto}`;
 
-/** Renders RUN_DIR/report.html from RUN_DIR/run.json. */
+/** Whether checkpoint `path` was written by run `runId` (any checkpoint, for a record from before run ids). */
+function ofRun(path: string, runId: string | undefined): boolean {
+  if (runId === undefined) return true;
+  try {
+    return checkpointHeader(path).runId === runId;
+  } catch {
+    return false;
+  }
+}
+
+/** A record that says 'running' while no live process holds the folder's lock: the run was killed. */
+function stoppedNote(r: RunRecord, dir: string): string | null {
+  if (r.status !== 'running') return null;
+  const lock = lockState(dir);
+  if (lock && lock.state !== 'gone') return null;
+  return `run.json says 'running', but no live process holds ${join(dir, LOCK_FILE)}: the run was stopped (killed, or its machine ` +
+    `restarted). Continue it with vgg-cifar train --resume <its newest checkpoint>`;
+}
+
+/** Renders RUN_DIR/report.html from RUN_DIR/run.json. It reads the run folder and writes only the page
+ *  (and the feature-map picture it caches): no lock, and never run.json or a checkpoint. */
 export async function renderReport(dir: string, o: ReportOptions = {}): Promise<ReportResult> {
   const r = readRunRecord(dir);
   const dataDir = o.data ?? r.dataDir;
   const notes: string[] = [];
+  const stopped = stoppedNote(r, dir);
+  if (stopped) notes.push(stopped);
   const cs = await charts(r);
   const last = r.epochs.at(-1);
   const ev = r.evaluation;
-  const running = r.status === 'running';
+  const running = r.status === 'running' && !stopped;
   const refresh = running ? `<meta http-equiv="refresh" content="${o.refreshSeconds ?? 30}">` : '';
   const kv = (rows: Array<[string, unknown]>) => `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
   const totalImages = r.epochs.reduce((a, e) => a + e.imagesPerSecond * e.seconds, 0);
@@ -155,6 +183,7 @@ export async function renderReport(dir: string, o: ReportOptions = {}): Promise<
       `${r.epochs.length} of ${esc(r.options.epochs ?? '?')} epochs; last test accuracy <b>${pct(last?.testAccuracy)}</b> ${ttaNote(last?.testTta)}` +
       `(train ${pct(last?.trainAccuracy)}). Started ${esc(r.startedAt)}, updated ${esc(r.updatedAt)}.` +
       `${running ? ` This page reloads every ${o.refreshSeconds ?? 30} s while the run goes on.` : ''}</p>`,
+    stopped ? `<p class="note" id="stopped">${esc(stopped)}</p>` : '',
     r.warnings.length ? `<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li class="note">${esc(w.kind)}: ${esc(w.message)}</li>`).join('')}</ul>` : '',
     `<h2>Curves</h2><p>Per step: the training split's running loss and accuracy since the previous reading (every ${esc(r.options.display ?? '?')} steps). ` +
       'Per epoch: train = the mean over the epoch\'s steps, test = the TEST split evaluated after the epoch.</p>',

@@ -8,6 +8,9 @@ import { MAX_STEP_RECORDS, thin } from '../train/series.js';
 
 export const RUN_FILE = 'run.json';
 export const REPORT_FILE = 'report.html';
+/** The report's feature-map picture and the note of which checkpoint it was drawn from. */
+export const MAPS_FILE = 'feature-maps.png';
+export const MAPS_META = '.feature-maps.json';
 /** Misclassified test images kept in run.json (the report shows the first few dozen). */
 export const MAX_MISCLASSIFIED = 1000;
 
@@ -38,6 +41,8 @@ export interface EvaluationRecord {
 export interface RunRecord {
   format: 'vgg-cifar-run';
   version: 1;
+  /** The run that wrote the folder; its checkpoints carry the same id (absent in records from before run ids). */
+  runId?: string;
   status: RunStatus;
   startedAt: string;
   updatedAt: string;
@@ -60,6 +65,7 @@ export interface RunRecord {
 /** What the training loop hands over after each epoch and at the end. */
 export interface RunSnapshot {
   out: string;
+  runId: string;
   status: RunStatus;
   startedAt: string;
   seconds: number;
@@ -84,6 +90,17 @@ export function readRunRecord(dir: string): RunRecord {
   return r;
 }
 
+/** The folder's run.json when it is run `runId`'s (or from before run ids); null when missing, unreadable
+ *  or another run's: a resumed run's report then starts at the resume point. */
+function ownRecord(dir: string, runId: string): RunRecord | null {
+  try {
+    const prev = readRunRecord(dir);
+    return prev.runId === undefined || prev.runId === runId ? prev : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Builds the record; a resumed run keeps the history its predecessor wrote up to the resume point. */
 export function runRecord(s: RunSnapshot): RunRecord {
   const ev = s.evaluation;
@@ -102,23 +119,19 @@ export function runRecord(s: RunSnapshot): RunRecord {
   const h = s.history;
   const steps = h.steps.map(({ epoch, step, loss, accuracy, lr, imagesPerSecond }) => ({ epoch, step, loss, accuracy, lr, imagesPerSecond }));
   const r: RunRecord = {
-    format: 'vgg-cifar-run', version: 1, status: s.status, startedAt: s.startedAt, updatedAt: new Date().toISOString(), seconds: s.seconds,
+    format: 'vgg-cifar-run', version: 1, runId: s.runId, status: s.status, startedAt: s.startedAt, updatedAt: new Date().toISOString(), seconds: s.seconds,
     options: { ...s.options }, dataDir: resolve(s.dataDir), classes: s.classes, info: h.info, steps, epochs: [...h.epochs],
     checkpoints: [...h.checkpoints], warnings: [...h.warnings], evaluation,
   };
-  if (h.info.startStep > 0) {
-    try {
-      const prev = readRunRecord(s.out);
-      // Thinning is a no-op on a list within the cap, so the predecessors' part stays the same from one
-      // epoch's record to the next: run.json holds at most 2 * MAX_STEP_RECORDS steps after any resumes.
-      r.steps = [...thin(prev.steps.filter((p) => p.step <= h.info.startStep), MAX_STEP_RECORDS), ...r.steps];
-      r.epochs = [...prev.epochs.filter((e) => e.epoch <= h.info.startEpoch), ...r.epochs];
-      r.checkpoints = [...prev.checkpoints.filter((c) => c.step <= h.info.startStep), ...r.checkpoints];
-      r.startedAt = prev.startedAt;
-      if (!r.evaluation) r.evaluation = prev.evaluation;
-    } catch {
-      // No earlier record (or an unreadable one): the report starts at the resume point.
-    }
+  const prev = h.info.startStep > 0 ? ownRecord(s.out, s.runId) : null;
+  if (prev) {
+    // Thinning is a no-op on a list within the cap, so the predecessors' part stays the same from one
+    // epoch's record to the next: run.json holds at most 2 * MAX_STEP_RECORDS steps after any resumes.
+    r.steps = [...thin(prev.steps.filter((p) => p.step <= h.info.startStep), MAX_STEP_RECORDS), ...r.steps];
+    r.epochs = [...prev.epochs.filter((e) => e.epoch <= h.info.startEpoch), ...r.epochs];
+    r.checkpoints = [...prev.checkpoints.filter((c) => c.step <= h.info.startStep), ...r.checkpoints];
+    r.startedAt = prev.startedAt;
+    if (!r.evaluation) r.evaluation = prev.evaluation;
   }
   return r;
 }

@@ -62,7 +62,22 @@ export interface WarningEvent {
   message: string;
 }
 
+/** Sent once the run's folder is checked and locked, before the data is read. */
+export interface StartEvent {
+  /** The run's folder (a fresh one under runsDir unless `out` or `resume` named one). */
+  out: string;
+  /** The run's id, in run.json and in each checkpoint (kept across resumes). */
+  runId: string;
+  /** The run folder's lock file, removed when the run ends. */
+  lockFile: string;
+  /** One-line notices: a stale lock taken over, files removed by `overwrite`, `latest` not updated. */
+  notices: string[];
+}
+
 export interface RunInfo {
+  /** The run's folder and id (as in the start event). */
+  out: string;
+  runId: string;
   device: string;
   deviceDescription: string;
   parameters: number;
@@ -94,6 +109,7 @@ export interface TrainHistory {
 }
 
 export type WorkerMessage =
+  | { type: 'start'; event: StartEvent }
   | { type: 'info'; info: RunInfo }
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'tick'; event: TickEvent }
@@ -103,9 +119,10 @@ export type WorkerMessage =
   | { type: 'log'; line: string }
   | { type: 'profile'; report: ProfileReport }
   | { type: 'done'; history: TrainHistory }
-  | { type: 'error'; name: string; message: string; stack?: string };
+  | { type: 'error'; name: string; message: string; stack?: string; code?: string; details?: unknown };
 
 export interface TrainHooks {
+  onStart?(e: StartEvent): void;
   onInfo?(info: RunInfo): void;
   onProgress?(e: ProgressEvent): void;
   onTick?(e: TickEvent): void;

@@ -8,15 +8,19 @@ import { packageRoot } from '../backend.js';
 import type { TrainOptions, RecipeName } from './options.js';
 import { resolveTrainOptions } from './options.js';
 import { withResumedOptions } from './resume.js';
-import type { CheckpointEvent, EpochEvent, ProfileReport, ProgressEvent, RunInfo, TickEvent, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
+import type { CheckpointEvent, EpochEvent, ProfileReport, ProgressEvent, RunInfo, StartEvent, TickEvent, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
+import { RunFolderError, type RunFolderErrorCode, type RunFolderErrorDetails } from './run-folder-error.js';
+import { releaseLockOf } from './lock.js';
 
 export type { TrainOptions, RecipeName } from './options.js';
 export * from './events.js';
 export { resolveTrainOptions, RECIPES } from './options.js';
+export { RunFolderError, type RunFolderErrorCode, type LockHolder } from './run-folder-error.js';
 
 export type TrainInput = Partial<TrainOptions> & { data: string; recipe?: RecipeName };
 
 export interface TrainRunEvents {
+  start: [StartEvent];
   info: [RunInfo];
   progress: [ProgressEvent];
   tick: [TickEvent];
@@ -30,6 +34,9 @@ export interface TrainRunEvents {
 
 export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLike<TrainHistory> {
   readonly options: TrainOptions;
+  /** The run's folder and id, once the 'start' event has come (null before). */
+  out: string | null = null;
+  runId: string | null = null;
   private readonly promise: Promise<TrainHistory>;
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
@@ -39,8 +46,11 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
     const script = join(packageRoot(), 'dist', 'lib', 'train', 'worker.js');
     if (!existsSync(script)) throw new Error(`vgg-cifar: ${script} is missing; run \`npm run build:ts\``);
     this.promise = new Promise<TrainHistory>((resolve, reject) => {
-      const worker = new Worker(script, { workerData: { options: this.options, stopFlag: this.stopFlag } });
+      const worker = new Worker(script, { workerData: { options: this.options, stopFlag: this.stopFlag, argv: process.argv } });
       let settled = false;
+      let lockFile: string | null = null;
+      // A worker that dies without ending its run (or a process.exit() meanwhile) leaves its lock behind.
+      const releaseLock = () => { if (lockFile && this.runId) releaseLockOf(lockFile, process.pid, this.runId); };
       const onAbort = () => this.stop();
       if (signal) {
         if (signal.aborted) this.stop();
@@ -50,10 +60,18 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
+        process.off('exit', releaseLock);
         fn();
       };
       worker.on('message', (m: WorkerMessage) => {
         switch (m.type) {
+          case 'start':
+            this.out = m.event.out;
+            this.runId = m.event.runId;
+            lockFile = m.event.lockFile;
+            process.once('exit', releaseLock);
+            this.emit('start', m.event);
+            break;
           case 'info': this.emit('info', m.info); break;
           case 'progress': this.emit('progress', m.event); break;
           case 'tick': this.emit('tick', m.event); break;
@@ -64,7 +82,9 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
           case 'profile': this.emit('profile', m.report); break;
           case 'done': finish(() => resolve(m.history)); break;
           case 'error': {
-            const err = new Error(m.message);
+            const err = m.name === 'RunFolderError' && m.details
+              ? new RunFolderError(m.code as RunFolderErrorCode, m.message, m.details as RunFolderErrorDetails)
+              : Object.assign(new Error(m.message), m.code ? { code: m.code } : {});
             err.name = m.name;
             if (m.stack) err.stack = m.stack;
             finish(() => reject(err));
@@ -73,7 +93,10 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
         }
       });
       worker.on('error', (err) => finish(() => reject(err)));
-      worker.on('exit', (code) => finish(() => reject(new Error(`training worker exited with code ${code} before finishing`))));
+      worker.on('exit', (code) => finish(() => {
+        releaseLock();
+        reject(new Error(`training worker exited with code ${code} before finishing`));
+      }));
     });
   }
 

@@ -3,6 +3,7 @@
 // steps, evaluation on the TEST split after each epoch, atomic checkpoints, stall detection.
 import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { backends, native, resolveDevice } from '../backend.js';
 import { bf16Warning } from '../bf16-speed.js';
 import { prepareCifar10 } from '../data/prepare.js';
@@ -12,7 +13,7 @@ import { BatchLoader } from '../data/batches.js';
 import { vgg, type Vgg } from '../models/vgg.js';
 import { initialize } from '../nn/init.js';
 import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
-import { ensureWritableFolder, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
+import { checkpointHeader, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
 import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
@@ -25,6 +26,7 @@ import { findNonFinite } from './nonfinite.js';
 import { EvenlySpaced, MAX_WARNINGS } from './series.js';
 import { ProfileWindow } from './profile-window.js';
 import type { TrainOptions } from './options.js';
+import { claimRunFolder, type ClaimedFolder } from './run-folder.js';
 import { TICK_MS, type CheckpointEvent, type EpochEvent, type ProgressEvent, type TrainHistory, type TrainHooks, type WarningEvent } from './events.js';
 
 export function modelFromOptions(o: Pick<TrainOptions, 'model' | 'batchNorm' | 'classifier' | 'reluOnLogits'> & { widthDivisor?: number }, numClasses: number): Vgg {
@@ -65,8 +67,24 @@ interface RunState { epoch: number; stepInEpoch: number; globalStep: number }
 
 const finite = (v: number) => Number.isFinite(v);
 
+/** Trains in this thread (train() runs it in a worker). The run's folder is checked and locked first:
+ *  a RunFolderError (with a code) refuses it before anything is written. */
 export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Promise<TrainHistory> {
+  // A resumed run keeps its id (in the checkpoint's header; files from before run ids get a new one).
+  const at = o.resume ? checkpointHeader(o.resume) : null;
+  const runId = at?.runId ?? randomUUID();
+  const folder = claimRunFolder(o, runId, at && o.resume ? { path: o.resume, runId: at.runId, step: at.step ?? 0 } : null);
+  try {
+    hooks.onStart?.({ out: folder.out, runId, lockFile: folder.lock.path, notices: folder.notices });
+    return await trainInFolder(o, folder, runId, hooks);
+  } finally {
+    folder.finish();
+  }
+}
+
+async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: string, hooks: TrainHooks): Promise<TrainHistory> {
   const t0 = performance.now();
+  const out = folder.out;
   if (o.threads > 0) native.setThreads(o.threads);
   native.setTf32(o.tf32);
   const device = resolveDevice(o.backend);
@@ -109,39 +127,41 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   }
 
   const history: TrainHistory = {
-    info: { device, deviceDescription: desc, parameters: model.parameters().reduce((a, p) => a + p.value.size, 0),
+    info: { out, runId, device, deviceDescription: desc, parameters: model.parameters().reduce((a, p) => a + p.value.size, 0),
       trainImages: train.images.shape[0], testImages: test ? test.images.shape[0] : 0, startEpoch: st.epoch, startStep: st.globalStep },
     steps: [], epochs: [], checkpoints: [], warnings: [], aborted: false, stoppedOnNonFinite: false, seconds: 0,
   };
   // Bounded whatever the run's length (every reading still goes to the hooks and to --log).
   const steps = new EvenlySpaced(history.steps);
   hooks.onInfo?.(history.info);
-  ensureWritableFolder(o.out); // a read-only or unwritable --out fails now, not after the first epoch
   const metricsLog = o.log ? resolve(o.log) : null;
   const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
   const warn = (w: WarningEvent) => { if (history.warnings.length < MAX_WARNINGS) history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
   if (precisionWarning) warn({ kind: 'other', message: precisionWarning });
   // run.json and report.html next to the checkpoints after every epoch and at the end (lib/report).
+  const savedOptions = { ...o, out, overwrite: false };
   const startedAt = new Date().toISOString();
   let lastEval: (EvalResult & { epoch: number }) | null = null;
   const publish = async (status: 'running' | 'finished' | 'aborted' | 'stopped: non-finite loss') => {
     if (!o.report) return;
+    folder.lock.assertHeld(out);
     try {
-      await publishRun({ out: o.out, status, startedAt, seconds: (performance.now() - t0) / 1000, options: o, dataDir: data.dir,
+      await publishRun({ out, runId, status, startedAt, seconds: (performance.now() - t0) / 1000, options: savedOptions, dataDir: data.dir,
         classes: data.classes, history, evaluation: lastEval && { ...lastEval, labels: testHost.labels } });
     } catch (e) {
-      warn({ kind: 'other', message: `could not write the report in ${o.out}: ${(e as Error).message}` });
+      warn({ kind: 'other', message: `could not write the report in ${out}: ${(e as Error).message}` });
     }
   };
   const stall = new StallDetector({ numClasses: data.classes.length, patience: o.stallPatience, tolerance: 0.01 });
 
   const save = (reason: CheckpointEvent['reason']) => {
     const name = reason === 'scheduled' || reason === 'final' ? `cifar10_epoch_${st.epoch}.safetensors` : `cifar10_interrupted.safetensors`;
-    const path = join(o.out, name);
+    const path = join(out, name);
+    folder.lock.assertHeld(out);
     try {
       saveCheckpoint(path, {
-        model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed },
-        extra: { options: { ...o, resume: null, profile: false }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
+        model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed }, runId,
+        extra: { options: { ...savedOptions, resume: null, profile: false }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
       });
     } catch (e) {
       // Say where the last good state is (disk full, folder gone read-only): the run stops here.

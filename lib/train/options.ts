@@ -46,7 +46,15 @@ export interface TrainOptions {
   /** Print the report's line every `display` steps. */
   display: number;
   saveEvery: number;
-  out: string;
+  /** The run's folder (checkpoints, run.json, report.html). null: a fresh folder `<runsDir>/<date>-<time>-<model>`,
+   *  with `<runsDir>/latest` pointing at it; with `resume`, the checkpoint's folder. A folder holding another
+   *  run's files is refused (code 'out-holds-another-run') unless `overwrite`. */
+  out: string | null;
+  /** Where fresh run folders are made when `out` is null. */
+  runsDir: string;
+  /** Replace the files of another run found in `out` (with `resume`: also this run's checkpoints past the
+   *  resume point) instead of refusing. Never overrides the lock of a live run. */
+  overwrite: boolean;
   seed: number;
   backend: 'auto' | 'cpu' | 'cuda';
   threads: number;
@@ -109,7 +117,9 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   tta: 'none',
   display: 100,
   saveEvery: 10,
-  out: 'models',
+  out: null,
+  runsDir: 'runs',
+  overwrite: false,
   seed: 0,
   backend: 'auto',
   threads: 0,
@@ -255,7 +265,9 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.tta = oneOf('tta', o.tta, TTA_MODES);
   o.display = num('display', o.display, 1, 1e9, true);
   o.saveEvery = num('saveEvery', o.saveEvery, 1, 1e9, true);
-  if (typeof o.out !== 'string' || o.out.length === 0) throw new TypeError('option out must name the folder for checkpoints');
+  o.out = strOrNull('out', o.out);
+  if (typeof o.runsDir !== 'string' || o.runsDir.length === 0) throw new TypeError('option runsDir must name the folder for fresh run folders');
+  o.overwrite = bool('overwrite', o.overwrite);
   o.seed = num('seed', o.seed, 0, 2 ** 32 - 1, true);
   o.backend = oneOf('backend', o.backend, ['auto', 'cpu', 'cuda'] as const);
   o.threads = num('threads', o.threads, 0, 1024, true);

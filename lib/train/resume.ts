@@ -1,5 +1,5 @@
 // `--resume FILE`: the run continues with the options it was started with, except those given again.
-import { loadCheckpoint } from '../nn/checkpoint.js';
+import { checkpointHeader } from '../nn/checkpoint.js';
 import type { RecipeName, TrainOptions } from './options.js';
 
 type Input = Partial<TrainOptions> & { data: string; recipe?: RecipeName };
@@ -7,10 +7,12 @@ type Input = Partial<TrainOptions> & { data: string; recipe?: RecipeName };
 /** Options saved in the checkpoint, overridden by the ones the caller set (undefined = not set). */
 export function withResumedOptions(input: Input): Input {
   if (!input.resume) return input;
-  const saved = loadCheckpoint(input.resume).extra.options as Partial<TrainOptions> | undefined;
+  const saved = checkpointHeader(input.resume).extra.options as Partial<TrainOptions> | undefined;
   if (!saved) return input;
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-  const { data: _d, resume: _r, ...keep } = saved;
+  // Where the run writes is not inherited: the checkpoint's own folder unless `out` is given again (the
+  // saved one may be relative to another working folder); `overwrite` must be asked for each time.
+  const { data: _d, resume: _r, out: _o, runsDir: _rd, overwrite: _w, ...keep } = saved;
   const merged: Input = { ...keep, ...given, data: input.data, resume: input.resume };
   delete merged.recipe; // the saved options are complete: no recipe defaults on top
   return merged;

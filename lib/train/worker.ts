@@ -4,8 +4,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TrainOptions } from './options.js';
 import type { WorkerMessage } from './events.js';
 import { runTraining } from './loop.js';
+import { RunFolderError } from './run-folder-error.js';
 
-const { options, stopFlag } = workerData as { options: TrainOptions; stopFlag: Int32Array };
+const { options, stopFlag, argv } = workerData as { options: TrainOptions; stopFlag: Int32Array; argv: string[] };
+// This thread's process.argv names the worker script; the run's lock file names the caller's command.
+process.argv = argv;
 
 // On Linux a priority set with pid 0 applies to the calling thread only (and to the OpenMP threads it
 // starts afterwards): training yields the cores to the caller's event loop whenever it needs them.
@@ -18,6 +21,7 @@ const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 
 try {
   const history = runTraining(options, {
+    onStart: (event) => post({ type: 'start', event }),
     onInfo: (info) => post({ type: 'info', info }),
     onProgress: (event) => post({ type: 'progress', event }),
     onTick: (event) => post({ type: 'tick', event }),
@@ -31,5 +35,8 @@ try {
   post({ type: 'done', history: await history });
 } catch (e) {
   const err = e instanceof Error ? e : new Error(String(e));
-  post({ type: 'error', name: err.name, message: err.message, stack: err.stack });
+  // The code (RunFolderError, Cifar10Error) and a RunFolderError's facts cross to the caller's thread too.
+  const code = (err as { code?: unknown }).code;
+  post({ type: 'error', name: err.name, message: err.message, stack: err.stack, code: typeof code === 'string' ? code : undefined,
+    details: err instanceof RunFolderError ? err.details : undefined });
 }

@@ -17,6 +17,7 @@ describeGpu('cuda smoke run', () => {
     const run = new TrainRun({
       data: data!, recipe: 'fast', backend: 'cuda', model: 'vgg16', batchNorm: true, epochs: 4, batchSize: 128,
       limit: 10_000, testLimit: 2_000, evalEveryEpoch: true, display: 50, saveEvery: 1000, out: join(packageRoot(), '.gpu', `smoke-run-${precision}`),
+      overwrite: true, // each smoke run replaces the previous one's files
       precision,
     });
     const history = await run;

@@ -1,10 +1,13 @@
 // A learnable CIFAR-format dataset made in the test: each class has its own colour and a stripe at a
 // class-dependent position, plus noise, so a small VGG can reach high accuracy in a few hundred steps.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// And what a killed run leaves behind: a dead pid, a lock file naming it.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGE_BYTES, META_FILE, RECORD_BYTES, TEST_FILES, TRAIN_FILES } from '../../lib/data/layout.js';
 import { Rng } from '../../lib/data/rng.js';
-import { CLASSES } from '../data/fixtures.js';
+import { acquireLock, LOCK_FILE } from '../../lib/train/lock.js';
+import { CLASSES, tempDir } from '../data/fixtures.js';
 
 function record(label: number, rng: Rng, out: Buffer, at: number): void {
   out[at] = label;
@@ -33,4 +36,18 @@ export function writeLearnableDataset(dir: string, perFile: number, seed = 7): s
   writeFileSync(join(bin, META_FILE), CLASSES.join('\n') + '\n');
   void IMAGE_BYTES;
   return dir;
+}
+
+/** The pid of a process that has exited (for locks left by a killed run). */
+export function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
+
+/** Writes `dir`/run.lock as another process would have left it: this process's lock with `over` changed. */
+export function plantLock(dir: string, over: Record<string, unknown>): string {
+  const { lock } = acquireLock(tempDir('lock-template'), 'planted');
+  const text = JSON.stringify({ ...JSON.parse(readFileSync(lock.path, 'utf8')), ...over });
+  lock.release();
+  writeFileSync(join(dir, LOCK_FILE), text);
+  return text;
 }

@@ -54,9 +54,9 @@ const step = (n: number): StepRecord => ({ epoch: 1, step: n, loss: 2 - n / 1e4,
 describe('run.json of a resumed run', () => {
   it('keeps its predecessors\' series thinned to MAX_STEP_RECORDS, the same from one epoch to the next', () => {
     const out = tempDir('resumed-record');
-    const snap = (startStep: number, steps: StepRecord[]): RunSnapshot => ({ out, status: 'running', startedAt: '2026-01-01T00:00:00Z', seconds: 1,
+    const snap = (startStep: number, steps: StepRecord[]): RunSnapshot => ({ out, runId: 'r1', status: 'running', startedAt: '2026-01-01T00:00:00Z', seconds: 1,
       options: {}, dataDir: out, classes: ['a'], evaluation: null,
-      history: { info: { device: 'cpu', deviceDescription: 'cpu', parameters: 1, trainImages: 1, testImages: 0, startEpoch: 0, startStep },
+      history: { info: { out, runId: 'r1', device: 'cpu', deviceDescription: 'cpu', parameters: 1, trainImages: 1, testImages: 0, startEpoch: 0, startStep },
         steps, epochs: [], checkpoints: [], warnings: [] } });
     // A first run of 3000 readings whose run.json (as an older version may have written it) holds them all.
     writeRunRecord(out, runRecord(snap(0, Array.from({ length: 3000 }, (_, i) => step(i + 1)))));
