@@ -10,7 +10,8 @@ import { BatchLoader } from '../data/batches.js';
 import { vgg, type Vgg } from '../models/vgg.js';
 import { initialize } from '../nn/init.js';
 import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
-import { ensureWritableFolder, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
+import { ensureWritableFolder } from '../nn/atomic.js';
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
 import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
@@ -132,7 +133,10 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
     try {
       saveCheckpoint(path, {
         model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed },
-        extra: { options: { ...o, resume: null }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
+        extra: { options: { ...o, resume: null }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss },
+          // The test accuracy of exactly these weights, for whoever loads them (export names it).
+          evaluation: lastEval && lastEval.epoch === st.epoch && st.stepInEpoch === 0
+            ? { split: 'test', epoch: lastEval.epoch, accuracy: lastEval.accuracy, loss: lastEval.loss, count: lastEval.count } : undefined },
       });
     } catch (e) {
       // Say where the last good state is (disk full, folder gone read-only): the run stops here.
