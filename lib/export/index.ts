@@ -1,14 +1,14 @@
 // exportOnnx / exportTfjs / exportWeb: a checkpoint to a file or folder another runtime loads. Each
 // loads and checks the checkpoint (source.ts), refuses an existing output unless forced (output.ts)
 // and writes atomically: a failure at any point leaves no partial output and any earlier one intact.
-import { copyFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic, writeFolderAtomic } from '../nn/atomic.js';
 import { loadExportSource, type ExportInfo, type ExportSourceOptions } from './source.js';
 import { onnxBytes } from './onnx.js';
 import { tfjsFiles } from './tfjs.js';
 import { webFiles } from './web.js';
-import { prepareOutput } from './output.js';
+import { prepareOutput, type OutputFile } from './output.js';
 
 export type ExportFormat = 'onnx' | 'tfjs' | 'web';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs', 'web'];
@@ -23,7 +23,7 @@ export interface ExportOptions extends ExportSourceOptions {
 export interface ExportResult {
   format: ExportFormat;
   out: string;
-  /** The files written, relative to `out` for folders ('' for the single ONNX file). */
+  /** The files written: names inside `out` for folders, the file's own name for ONNX. */
   files: Array<{ name: string; bytes: number }>;
   bytes: number;
   info: ExportInfo;
@@ -32,10 +32,8 @@ export interface ExportResult {
   seconds: number;
 }
 
-type FileList = Array<{ name: string; bytes: Uint8Array | string } | { name: string; copyOf: string; size: number }>;
-
 export function exportOnnx(o: ExportOptions): ExportResult {
-  return run('onnx', o, (src) => [{ name: '', bytes: onnxBytes(src.graph, src.info) }]);
+  return run('onnx', o, (src) => [{ name: basename(o.out), bytes: onnxBytes(src.graph, src.info) }]);
 }
 
 export function exportTfjs(o: ExportOptions): ExportResult {
@@ -57,13 +55,15 @@ export function exportModel(format: string, o: ExportOptions): ExportResult {
   throw new RangeError(`export: unknown format '${format}' (choose ${EXPORT_FORMATS.join(', ')})`);
 }
 
-function run(format: ExportFormat, o: ExportOptions, files: (src: ReturnType<typeof loadExportSource>) => FileList): ExportResult {
+function run(format: ExportFormat, o: ExportOptions, files: (src: ReturnType<typeof loadExportSource>) => OutputFile[]): ExportResult {
   const t0 = performance.now();
   const kind = format === 'onnx' ? 'file' : 'folder';
-  // The output is checked before the (slower) checkpoint work, and again by the atomic write itself.
+  // The output is checked before the (slower) checkpoint work; its folder is made only once there is
+  // something to write.
   const { replace } = prepareOutput(o.out, kind, !!o.force);
   const src = loadExportSource(o);
   const list = files(src);
+  mkdirSync(dirname(o.out), { recursive: true });
   if (kind === 'file') {
     const [f] = list as Array<{ name: string; bytes: Uint8Array }>;
     writeFileAtomic(o.out, (fd) => writeFileSync(fd, f.bytes));

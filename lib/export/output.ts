@@ -1,9 +1,12 @@
 // Where an export goes: a new path, or (with force) one it may replace. Nothing a user made is
 // replaced silently: an existing path needs force, and even with force a folder is replaced only when
 // it is empty or an earlier vgg-cifar export (a typo like `--out ~ --force` must not empty a home).
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isFolder } from '../nn/atomic.js';
+
+/** One file of an export: its bytes, or a file copied as it is (ONNX Runtime's). */
+export type OutputFile = { name: string; bytes: Uint8Array | string } | { name: string; copyOf: string; size: number };
 
 /** The generator tag that index.html and model.json carry, by which a later export recognizes them. */
 export const GENERATOR_META = 'vgg-cifar';
@@ -11,10 +14,7 @@ export const GENERATOR_META = 'vgg-cifar';
 export function prepareOutput(out: string, kind: 'file' | 'folder', force: boolean): { replace: boolean } {
   if (typeof out !== 'string' || out === '') throw new RangeError('export: give the output path (--out)');
   const exists = existsSync(out);
-  if (!exists) {
-    mkdirSync(dirname(out), { recursive: true });
-    return { replace: false };
-  }
+  if (!exists) return { replace: false };
   if (!force) throw new Error(`${out} exists; export does not replace it unless told to (--force, or force: true)`);
   if (kind === 'file' && isFolder(out)) throw new Error(`${out} is a folder; --format onnx writes one file (give a path like ${join(out, 'model.onnx')})`);
   if (kind === 'folder') {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ExportInfo } from './source.js';
 import { pageHtml } from './web-page.js';
+import type { OutputFile } from './output.js';
 
 export const ORT_FILES = ['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
 
@@ -21,7 +22,7 @@ export function ortDist(): string {
   return dist;
 }
 
-export function webFiles(onnx: Uint8Array, info: ExportInfo): Array<{ name: string; bytes: Uint8Array | string } | { name: string; copyOf: string; size: number }> {
+export function webFiles(onnx: Uint8Array, info: ExportInfo): OutputFile[] {
   const dist = ortDist();
   return [
     { name: 'index.html', bytes: pageHtml(info, ORT_FILES[0]) },

@@ -129,11 +129,39 @@ for (const c of CASES) {
   });
 }
 
+describe('every depth, classifier and input shape (small widths, 8 images)', () => {
+  const variety: Array<[string, VggOptions]> = [
+    ['VGG13, linear classifier, 96x64 input', { depth: 13, classifier: 'linear', inputSize: [96, 64], widthDivisor: 8 }],
+    ['VGG19-BN, standard classifier, the report\'s ReLU on the logits', { depth: 19, batchNorm: true, classifier: 'standard', reluOnLogits: true, widthDivisor: 8 }],
+  ];
+  for (const [name, opts] of variety) {
+    it(`${name}: ONNX Runtime gives our logits within 1e-4`, async () => {
+      const model = fixtureModel(opts, 9);
+      const [h, w] = opts.inputSize ?? [32, 32];
+      try {
+        const ckpt = saveFixture(dir, 'variety.safetensors', model, { normalize: true });
+        const out = join(dir, `variety-${opts.depth}.onnx`);
+        exportOnnx({ checkpoint: ckpt, out, foldBn: true, includeNormalization: true });
+        exported.push(out);
+        const ops = decode(out).graph.node.map((n) => n.op_type);
+        expect(ops.slice(-2)).toEqual(opts.reluOnLogits ? ['Gemm', 'Relu'] : ['Flatten', 'Gemm']);
+        const pixels = realLookingImages(8, h, w, 5);
+        const session = await ort.InferenceSession.create(out);
+        const y = await session.run({ input: new ort.Tensor('float32', toInput(pixels, h, w, false), [8, 3, h, w]) });
+        await session.release();
+        expect(maxAbsDiff(y.logits.data as Float32Array, ourLogits(model, toInput(pixels, h, w, true), 8))).toBeLessThanOrEqual(1e-4);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
+
 describe('ONNX checker', () => {
   const py = pythonOnnx();
   if ('reason' in py) console.warn(`skipping onnx.checker.check_model: ${py.reason}`);
   it.skipIf('reason' in py)('onnx.checker.check_model(full_check=True) accepts every exported file', () => {
-    expect(exported.length).toBe(8);
+    expect(exported.length).toBe(10);
     // check_model on the path: the C++ checker reads the file itself (loading 60 MB models into
     // Python protobuf objects first costs seconds per file). full_check includes strict shape inference.
     const script = [

@@ -74,6 +74,10 @@ describe('export refuses', () => {
     writeFileSync(notes, 'not a checkpoint');
     expect(() => exportTfjs({ checkpoint: notes, out: join(dir, 'n') })).toThrow(/notes\.safetensors/);
     expect(() => exportWeb({ checkpoint: join(dir, 'nope.safetensors'), out: join(dir, 'w') })).toThrow(/nope\.safetensors: cannot read the checkpoint/);
+    // The output's folder is made only when there is something to write.
+    expect(() => exportOnnx({ checkpoint: join(dir, 'nope.safetensors'), out: join(dir, 'never', 'x.onnx') })).toThrow(/cannot read the checkpoint/);
+    expect(readdirSync(dir)).not.toContain('never');
+    expect(exportOnnx({ checkpoint: ckpt, out: join(dir, 'made', 'for', 'it.onnx') }).files).toEqual([{ name: 'it.onnx', bytes: expect.any(Number) }]);
     expect(readdirSync(dir).some((f) => ['r.onnx', 'n', 'w'].includes(f))).toBe(false);
     expect(temps(dir)).toEqual([]);
   });

@@ -1,7 +1,8 @@
 // TensorFlow.js export checked by TensorFlow.js: tf.loadLayersModel (WebAssembly backend) loads the
 // exported folder over HTTP from `serve` and gives vgg-cifar's logits within 1e-4 on 64 real-looking
 // images, for the report's VGG16 (normalization in the model), VGG16-BN and VGG11-BN at 64x64 (BatchNorm
-// folded; 2x2 features before Flatten, so the flatten-order conversion is exercised).
+// folded; 2x2 features before Flatten, so the flatten-order conversion is exercised), and a small VGG13
+// with a 96x64 input (3x2 features).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,8 @@ const CASES: Case[] = [
   { name: 'VGG16-BN', opts: { depth: 16, batchNorm: true }, seed: 2,
     layers: ['InputLayer', ...features([64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'], true),
       'Flatten', 'Dense', 'Activation', 'Dense', 'Activation', 'Dense'] },
+  { name: 'VGG13 (widths / 8), linear classifier, 96x64 input (not square)', opts: { depth: 13, classifier: 'linear', inputSize: [96, 64], widthDivisor: 8 }, seed: 4,
+    layers: ['InputLayer', ...features([64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'], false), 'Flatten', 'Dense'] },
   { name: 'VGG11-BN 64x64, --fold-bn', opts: { depth: 11, batchNorm: true, inputSize: [64, 64], classifier: 'standard' }, seed: 3, foldBn: true,
     layers: ['InputLayer', ...features([64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'], false),
       'Flatten', 'Dense', 'Activation', 'Dropout', 'Dense', 'Activation', 'Dropout', 'Dense'] },

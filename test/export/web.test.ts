@@ -14,6 +14,7 @@ import { encodePng, planarToRgba, type RgbaImage } from '../../lib/report/images
 import { loadStateDict, stateDict } from '../../lib/nn/state.js';
 import { serve, type Serving } from '../../lib/export/serve.js';
 import { tempDir } from '../data/fixtures.js';
+import { upscale } from '../helpers/images.js';
 import { CLASSES, CLI, fixtureModel, ourLogits, realLookingImages, saveFixture, toInput } from './fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -27,17 +28,6 @@ let browser: Browser;
 
 interface Shown { file: string; state: string; top: Array<{ index: number; class: string; probability: number }>; error: string }
 interface Predicted { file: string; top: Array<{ index: number; class: string; probability: number }> }
-
-/** Nearest-neighbour upscale: area averaging resizes it back to the same pixels. */
-function upscale(img: RgbaImage, f: number): RgbaImage {
-  const w = img.width * f;
-  const data = new Uint8Array(w * img.height * f * 4);
-  for (let y = 0; y < img.height * f; y++) for (let x = 0; x < w; x++) {
-    const s = 4 * (Math.floor(y / f) * img.width + Math.floor(x / f));
-    data.set(img.data.subarray(s, s + 4), 4 * (y * w + x));
-  }
-  return { width: w, height: img.height * f, data };
-}
 
 beforeAll(() => {
   // A small VGG11-BN whose last layer is centred on these images and scaled, so that its top classes
