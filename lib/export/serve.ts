@@ -37,6 +37,9 @@ export async function serve(o: ServeOptions): Promise<Serving> {
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.end(`not found: ${req.url ?? ''}\n`);
   }));
+  // Node closes idle keep-alive connections after 5 s; a client whose event loop was busy longer than
+  // that (loading a model) may reuse one just as it closes and see ECONNRESET. A minute avoids the race.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE'
       ? new Error(`serve: port ${port} on 127.0.0.1 is in use; choose another with --port (0 picks a free one)`)
