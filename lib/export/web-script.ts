@@ -104,8 +104,9 @@ export async function pageMain(ort: typeof Ort, info: PageInfo, helpers: PageHel
       const original = document.createElement('img');
       original.src = URL.createObjectURL(file);
       original.alt = file.name;
+      if (bitmap.width < 72 && bitmap.height < 72) original.style.imageRendering = 'pixelated';
       pics.append(original, preview(planar));
-      pics.append(make('p', 'size', `${bitmap.width}×${bitmap.height} → ${w}×${h}`));
+      pics.append(make('p', 'size', bitmap.width === w && bitmap.height === h ? `${w}×${h}` : `${bitmap.width}×${bitmap.height} → ${w}×${h}`));
       const bars = make('ol', 'bars');
       for (const k of order) {
         const li = make('li', 'bar');
