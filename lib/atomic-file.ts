@@ -1,11 +1,12 @@
 // Atomic file writes: a temp file in the same folder, fsync, rename, fsync the folder, so that a crash
-// at any moment leaves either the old file or the new one (checkpoints, run.json, report.html, caches).
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+// at any moment leaves either the old file or the new one (checkpoints, run.json, report.html, caches);
+// folders the same way (exported models).
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export const REASONS: Record<string, string> = {
-  ENOSPC: 'the disk is full', EDQUOT: 'the disk quota is used up', EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full', EFBIG: 'the file is larger than this process may write (ulimit -f)', EDQUOT: 'the disk quota is used up', EROFS: 'the file system is read-only',
   EACCES: 'permission denied', EPERM: 'permission denied', ENOENT: 'the folder does not exist', ENOTDIR: 'a path component is not a folder',
 };
 
@@ -85,4 +86,70 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
     // Some platforms cannot fsync a directory (Windows); the rename itself is still atomic there.
   }
   removeStaleTemps(path);
+}
+
+function fsyncFolder(dir: string): void {
+  try {
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Some platforms cannot fsync a directory (Windows); the rename itself is still atomic there.
+  }
+}
+
+/** Writes the folder `path` whole: `fill` writes the files into a temp folder beside it, which is then
+ *  synced and renamed to `path`. An existing `path` is replaced only when `replace` is true (it is
+ *  renamed aside first and removed after the new folder is in place; put back if that rename fails). */
+export function writeFolderAtomic(path: string, fill: (dir: string) => void, opts: { replace?: boolean } = {}): void {
+  const dir = dirname(path);
+  const tag = randomBytes(4).toString('hex');
+  const tmp = join(dir, tempName(path, process.pid, tag));
+  const exists = existsSync(path);
+  if (exists && !opts.replace) throw new Error(`${path} exists; nothing was written`);
+  try {
+    mkdirSync(tmp);
+  } catch (e) {
+    throw writeError(path, e);
+  }
+  try {
+    fill(tmp);
+    for (const f of readdirSync(tmp)) {
+      const fd = openSync(join(tmp, f), 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    fsyncFolder(tmp);
+    if (exists) {
+      const old = join(dir, tempName(path, process.pid, `${tag}-old`));
+      renameSync(path, old);
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        renameSync(old, path);
+        throw e;
+      }
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw writeError(path, e);
+  }
+  fsyncFolder(dir);
+  removeStaleTemps(path);
+}
+
+/** Whether `path` is a folder (false when it does not exist). */
+export function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -53,9 +53,9 @@ export function checkBf16(device: Device): void {
 /** Resolves 'auto' to cuda when it works here, else cpu; throws with the reason when `cuda` is asked
  *  for and cannot run. */
 export function resolveDevice(choice: BackendChoice = 'auto'): Device {
+  if (choice === 'cpu') return 'cpu'; // without asking the backends (probing CUDA takes a while)
   const all = backends();
   const cuda = all.find((b) => b.device === 'cuda');
-  if (choice === 'cpu') return 'cpu';
   if (choice === 'cuda') {
     if (!cuda?.available) throw new Error(`--backend cuda: the CUDA backend cannot run here: ${cuda?.reason ?? 'unknown reason'}`);
     return 'cuda';

@@ -1,5 +1,5 @@
 // The package's API: tensors and backends, the layer graph and VGG family, optimizers, CIFAR-10 data,
-// training (train() in a worker thread) and evaluation.
+// training (train() in a worker thread), evaluation, and export to ONNX / TF.js / a web page.
 export { native, backends, resolveDevice, type BackendChoice, type Device, type DType, type Layout } from './backend.js';
 export { cpuBf16Speed, measureBf16Speed, type Bf16Speed, type CpuBf16SpeedResult } from './bf16-speed.js';
 export * from './tensor.js';
@@ -26,3 +26,6 @@ export { DEFAULT_MAX_PIXELS, ImageFileError, ImageTooLargeError } from './report
 export { renderReport, type ReportOptions, type ReportResult } from './report/report.js';
 export { featureMaps, type FeatureMaps, type LayerMaps } from './report/features.js';
 export type { RunRecord } from './report/run-file.js';
+export { exportOnnx, exportTfjs, exportWeb, exportModel, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportResult } from './export/index.js';
+export type { ExportInfo } from './export/source.js';
+export { serve, type ServeOptions, type Serving } from './export/serve.js';

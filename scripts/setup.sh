@@ -18,10 +18,11 @@ cd "$(dirname "$0")/.."
 # The build: cmake-js drives cmake and make; g++ compiles the addon against oneDNN (libdnnl-dev), whose
 # CMake package wants the OpenCL loader's headers (ocl-icd-opencl-dev).
 BUILD_PACKAGES=(cmake make g++ libdnnl-dev ocl-icd-opencl-dev)
-# The tests: headless Chromium opens report.html, DejaVu Sans labels the pictures, util-linux's `script`
-# (bsdutils) gives the CLI a terminal (test/helpers/system-needs.ts lists what the suite needs; a test
-# checks this list covers it).
-TEST_PACKAGES=(chromium fonts-dejavu-core bsdutils)
+# The tests: headless Chromium opens report.html and the exported web page, DejaVu Sans labels the
+# pictures, util-linux's `script` (bsdutils) gives the CLI a terminal, ONNX's own checker (python3-onnx)
+# checks exported models (test/helpers/system-needs.ts lists what the suite needs; a test checks this
+# list covers it).
+TEST_PACKAGES=(chromium fonts-dejavu-core bsdutils python3-onnx)
 PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 NODE_MIN=20.17  # package.json's engines
 

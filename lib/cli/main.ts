@@ -8,6 +8,8 @@ import { registerEval } from './eval.js';
 import { registerVisualize } from './visualize.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
+import { registerExport } from './export.js';
+import { registerServe } from './serve.js';
 
 // `vgg-cifar info | head`: a reader that closes the pipe early is not an error, and a training run
 // whose output is no longer read goes on (it still writes checkpoints and its log).
@@ -24,6 +26,8 @@ registerEval(program);
 registerVisualize(program);
 registerPredict(program);
 registerReport(program);
+registerExport(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg = err instanceof Error ? err.message : String(err);

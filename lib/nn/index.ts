@@ -34,5 +34,6 @@ export {
   SafetensorsError, MAX_HEADER_BYTES, type HostTensor, type SafeDType, type HostArray, type SafetensorsContents,
 } from './safetensors.js';
 export {
-  saveCheckpoint, loadCheckpoint, checkpointHeader, restoreCheckpoint, writeFileAtomic, OPTIMIZER_PREFIX, type Checkpoint, type CheckpointInput,
+  saveCheckpoint, loadCheckpoint, checkpointHeader, restoreCheckpoint, OPTIMIZER_PREFIX, type Checkpoint, type CheckpointInput,
 } from './checkpoint.js';
+export { writeFileAtomic, writeFolderAtomic } from '../atomic-file.js';

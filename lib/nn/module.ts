@@ -14,6 +14,32 @@ export interface Param {
   weightDecay: boolean;
 }
 
+/** A Param as a module holds it. The gradient is allocated (zeroed) on first use: a model that is only
+ *  evaluated (eval, predict, export) never holds gradient memory, and building one costs half as much. */
+class ParamSlot implements Param {
+  private g: Tensor | null = null;
+  constructor(readonly name: string, public value: Tensor, readonly weightDecay: boolean) {}
+
+  get grad(): Tensor {
+    if (!this.g) {
+      this.g = native.empty(this.value.device, this.value.shape, 'float32');
+      native.fill(this.g, 0);
+    }
+    return this.g;
+  }
+
+  /** Moves the value (and a gradient already allocated) with `move`. */
+  moveTo(move: (t: Tensor) => Tensor): void {
+    this.value = move(this.value);
+    if (this.g) this.g = move(this.g);
+  }
+
+  dispose(): void {
+    this.value.dispose();
+    this.g?.dispose();
+  }
+}
+
 /** A non-trainable state tensor (BatchNorm running statistics). */
 export interface BufferEntry {
   name: string;
@@ -46,7 +72,7 @@ export abstract class Module {
   device: Device = 'cpu';
   /** False for the first layer of a network: its backward skips the input gradient and returns null. */
   needsInputGrad = true;
-  protected ownParams: Param[] = [];
+  protected ownParams: ParamSlot[] = [];
   protected ownBuffers: BufferEntry[] = [];
   /** Set by build(): the layout of the output this module returns for the current input shape. */
   outputLayout: Layout = 'plain';
@@ -162,10 +188,7 @@ export abstract class Module {
       t.dispose();
       return n;
     };
-    for (const p of this.ownParams) {
-      p.value = move(p.value);
-      p.grad = move(p.grad);
-    }
+    for (const p of this.ownParams) p.moveTo(move);
     for (const b of this.ownBuffers) b.value = move(b.value);
     this.releaseBuilds();
     this.device = device;
@@ -179,22 +202,13 @@ export abstract class Module {
     for (const [, c] of this.children()) c.dispose();
     this.releaseBuilds();
     this.releaseLowPrecision();
-    for (const p of this.ownParams) {
-      p.value.dispose();
-      p.grad.dispose();
-    }
+    for (const p of this.ownParams) p.dispose();
     for (const b of this.ownBuffers) b.value.dispose();
   }
 
   protected addParam(name: string, shape: number[], weightDecay: boolean): Param {
-    const p: Param = {
-      name,
-      value: native.empty(this.device, shape, 'float32'),
-      grad: native.empty(this.device, shape, 'float32'),
-      weightDecay,
-    };
+    const p = new ParamSlot(name, native.empty(this.device, shape, 'float32'), weightDecay);
     native.fill(p.value, 0);
-    native.fill(p.grad, 0);
     this.ownParams.push(p);
     return p;
   }

@@ -7,6 +7,7 @@ import { modelFromConfig, vgg, type Vgg, type VggConfig } from '../models/vgg.js
 import { splitToDevice } from '../data/device.js';
 import { BatchLoader } from '../data/batches.js';
 import type { Tensor } from '../tensor.js';
+import type { StateDict } from '../nn/state.js';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
@@ -18,7 +19,18 @@ export interface LoadedModel {
   classes: string[];
   checkpoint: string;
   epoch: number | null;
+  /** The test-split accuracy of these weights, when the checkpoint records it (training saves it). */
+  evaluation: CheckpointEvaluation | null;
+  /** The checkpoint's model tensors as loaded (host copies; only with `keepWeights`). */
+  weights: StateDict | null;
   dispose(): void;
+}
+
+export interface CheckpointEvaluation {
+  split: string;
+  epoch: number;
+  accuracy: number;
+  count: number;
 }
 
 export interface LoadModelOptions {
@@ -26,12 +38,25 @@ export interface LoadModelOptions {
   /** For files without our metadata (a PyTorch state dict): the study report's VGG16 unless told. */
   config?: Partial<VggConfig>;
   normalize?: boolean;
+  /** Keep the host copies of the weights (`weights`) instead of reading them back from the device. */
+  keepWeights?: boolean;
 }
 
 export function loadModel(file: string, o: LoadModelOptions = {}): LoadedModel {
   const ck = loadCheckpoint(file);
-  const model = ck.config ? modelFromConfig(ck.config as VggConfig) : vgg({ depth: 16, ...o.config });
-  restoreCheckpoint({ ...ck, model: new Map([...ck.model].filter(([k]) => !k.startsWith('optimizer.'))) }, model);
+  let model: Vgg;
+  try {
+    model = ck.config ? modelFromConfig(ck.config as VggConfig) : vgg({ depth: 16, ...o.config });
+  } catch (e) {
+    throw new Error(`${file}: the checkpoint's model configuration cannot be built: ${(e as Error).message}`, { cause: e });
+  }
+  const weights: StateDict = new Map([...ck.model].filter(([k]) => !k.startsWith('optimizer.')));
+  try {
+    restoreCheckpoint({ ...ck, model: weights }, model);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   const trained = (ck.extra.options ?? {}) as { normalize?: unknown };
   const saved = ck.extra.classes;
   const classes = Array.isArray(saved) && saved.length === model.config.numClasses ? saved.map(String)
@@ -40,10 +65,17 @@ export function loadModel(file: string, o: LoadModelOptions = {}): LoadedModel {
   model.to(device);
   model.eval();
   return {
-    model, device, classes, checkpoint: file, epoch: ck.epoch,
+    model, device, classes, checkpoint: file, epoch: ck.epoch, evaluation: readEvaluation(ck.extra.evaluation),
+    weights: o.keepWeights ? weights : null,
     normalize: o.normalize ?? (typeof trained.normalize === 'boolean' ? trained.normalize : false),
     dispose: () => model.dispose(),
   };
+}
+
+function readEvaluation(v: unknown): CheckpointEvaluation | null {
+  const e = v as Partial<CheckpointEvaluation> | undefined;
+  if (!e || typeof e.accuracy !== 'number' || !(e.accuracy >= 0 && e.accuracy <= 1)) return null;
+  return { split: String(e.split ?? 'test'), epoch: Number(e.epoch), accuracy: e.accuracy, count: Number(e.count) };
 }
 
 /** Runs `count` planar uint8 images [count,3,32,32] through `fn` one batch at a time (batch size

@@ -161,7 +161,10 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
     try {
       saveCheckpoint(path, {
         model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed }, runId,
-        extra: { options: { ...savedOptions, resume: null, profile: false }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss } },
+        extra: { options: { ...savedOptions, resume: null, profile: false }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss },
+          // The test accuracy of exactly these weights, for whoever loads them (export names it).
+          evaluation: lastEval && lastEval.epoch === st.epoch && st.stepInEpoch === 0
+            ? { split: 'test', epoch: lastEval.epoch, accuracy: lastEval.accuracy, loss: lastEval.loss, count: lastEval.count } : undefined },
       });
     } catch (e) {
       // Say where the last good state is (disk full, folder gone read-only): the run stops here.

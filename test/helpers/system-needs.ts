@@ -2,6 +2,7 @@
 // each, and the test files that use it. The global setup checks them before any test runs (a missing
 // one fails the run at once, naming the command that installs it), and test/scripts/setup.test.ts
 // checks that scripts/setup.sh installs every one.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { findFont } from '../../lib/report/font.js';
 
@@ -32,6 +33,12 @@ export const SYSTEM_NEEDS: SystemNeed[] = [
     debian: 'bsdutils',
     tests: ['test/cli/train-terminal.test.ts'],
     missing: () => (['/usr/bin/script', '/bin/script'].some((p) => existsSync(p)) ? null : 'no `script` (util-linux) on this machine'),
+  },
+  {
+    what: "ONNX's checker (onnx.checker.check_model), for exported models",
+    debian: 'python3-onnx',
+    tests: ['test/export/onnx.test.ts'],
+    missing: () => (spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0 ? null : 'no python3 with the onnx module'),
   },
   {
     what: 'a TrueType font, for the labels of the pictures',

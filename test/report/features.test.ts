@@ -9,9 +9,10 @@ import { vgg } from '../../lib/models/vgg.js';
 import { initialize } from '../../lib/nn/init.js';
 import { saveCheckpoint } from '../../lib/nn/checkpoint.js';
 import { visualize } from '../../lib/report/visualize.js';
-import { encodePng, planarToRgba, readImageFile, type RgbaImage } from '../../lib/report/images.js';
+import { encodePng, planarToRgba, readImageFile, toPlanarRgb } from '../../lib/report/images.js';
 import { expectClose } from '../helpers/check.js';
 import { tempDir } from '../data/fixtures.js';
+import { upscale } from '../helpers/images.js';
 
 const dir = tempDir('maps');
 const model = vgg({ depth: 11, widthDivisor: 8 });
@@ -32,15 +33,6 @@ function picture(): Uint8Array {
     }
   }
   return px;
-}
-
-/** Nearest-neighbour upscale by an integer factor. */
-function upscale(img: RgbaImage, f: number): RgbaImage {
-  const w = img.width * f;
-  const h = img.height * f;
-  const data = new Uint8Array(w * h * 4);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set(img.data.subarray(4 * (Math.floor(y / f) * img.width + Math.floor(x / f)), 4 * (Math.floor(y / f) * img.width + Math.floor(x / f)) + 4), 4 * (y * w + x));
-  return { width: w, height: h, data };
 }
 
 const pixels = picture();

@@ -14,11 +14,12 @@ import type { TrainHistory } from '../../lib/train/events.js';
 import { evaluate } from '../../lib/train/evaluate-api.js';
 import { readCifar10 } from '../../lib/data/load.js';
 import { predict } from '../../lib/report/predict.js';
-import { encodePng, planarToRgba, type RgbaImage } from '../../lib/report/images.js';
+import { encodePng, planarToRgba } from '../../lib/report/images.js';
 import { readRunRecord, type RunRecord } from '../../lib/report/run-file.js';
 import { registerReport } from '../../lib/cli/report.js';
 import { registerPredict } from '../../lib/cli/predict.js';
 import { tempDir } from '../data/fixtures.js';
+import { upscale } from '../helpers/images.js';
 import { writeLearnableDataset } from '../train/fixtures.js';
 import { CHROMIUM, INSTALL_COMMAND } from '../helpers/system-needs.js';
 
@@ -167,16 +168,6 @@ describe('predict', () => {
   let labels: Uint8Array;
   const files: string[] = [];
   const ckpt = () => join(o.out, 'cifar10_epoch_2.safetensors');
-  const upscale = (img: RgbaImage, f: number): RgbaImage => {
-    const w = img.width * f;
-    const data = new Uint8Array(w * img.height * f * 4);
-    for (let y = 0; y < img.height * f; y++) for (let x = 0; x < w; x++) {
-      const s = 4 * (Math.floor(y / f) * img.width + Math.floor(x / f));
-      data.set(img.data.subarray(s, s + 4), 4 * (y * w + x));
-    }
-    return { width: w, height: img.height * f, data };
-  };
-
   beforeAll(async () => {
     const d = await readCifar10(data, { splits: ['test'] });
     images = d.test!.images;

@@ -73,7 +73,7 @@ describe('scripts/setup.sh', () => {
   });
 
   it('installs only what is missing, through sudo when not root', () => {
-    const r = setupOn({ uid: 1000, sudo: true, installed: [...BUILD, 'bsdutils'] });
+    const r = setupOn({ uid: 1000, sudo: true, installed: [...BUILD, 'bsdutils', 'python3-onnx'] });
     expect(r.code, r.stderr).toBe(0);
     expect(r.calls).toEqual(['sudo', apt('update', '-qq'), 'sudo', apt('install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-dejavu-core'), NPM]);
     expect(r.stdout).toContain('setup: installing chromium fonts-dejavu-core');
@@ -86,9 +86,9 @@ describe('scripts/setup.sh', () => {
   });
 
   it('--no-npm installs the packages only; --dry-run prints the commands and runs none', () => {
-    expect(setupOn({ uid: 0, installed: [...BUILD, 'bsdutils'] }, ['--no-npm']).calls).toEqual([apt('update', '-qq'),
+    expect(setupOn({ uid: 0, installed: [...BUILD, 'bsdutils', 'python3-onnx'] }, ['--no-npm']).calls).toEqual([apt('update', '-qq'),
       apt('install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-dejavu-core')]);
-    const dry = setupOn({ uid: 1000, sudo: true, installed: [...BUILD, 'bsdutils'] }, ['--dry-run']);
+    const dry = setupOn({ uid: 1000, sudo: true, installed: [...BUILD, 'bsdutils', 'python3-onnx'] }, ['--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.calls).toEqual([]);
     expect(dry.stdout).toContain('+ sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq');
@@ -97,7 +97,7 @@ describe('scripts/setup.sh', () => {
   });
 
   it('refuses clearly, running nothing, without root or sudo, without apt-get, with an old Node, on an unknown option', () => {
-    const noSudo = setupOn({ uid: 1000, installed: [...BUILD, 'bsdutils'] });
+    const noSudo = setupOn({ uid: 1000, installed: [...BUILD, 'bsdutils', 'python3-onnx'] });
     expect(noSudo.code).toBe(1);
     expect(noSudo.stderr).toContain('installing chromium fonts-dejavu-core needs root: run this as root, or install sudo');
     const noApt = setupOn({ apt: false });
