@@ -115,7 +115,7 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
   run.on('tick', (t) => output.tick(t));
   try {
     const h = await run;
-    output.stop();
+    output.stop(!h.aborted && !h.stoppedOnNonFinite);
     if (run.options.report) process.stdout.write(`report: ${join(run.options.out, 'report.html')}\n`);
     if (h.aborted) {
       const last = h.checkpoints.at(-1);

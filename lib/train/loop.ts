@@ -260,7 +260,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
         trainStep();
         if (((st.stepInEpoch - 1) % o.display === 0 || st.stepInEpoch === stepsPerEpoch) && !reading()) return false;
         const now = performance.now();
-        if (st.globalStep === runStart + 1 || now - lastTick >= TICK_MS) tick(now);
+        if (st.globalStep === runStart + 1 || st.stepInEpoch === stepsPerEpoch || now - lastTick >= TICK_MS) tick(now);
       }
       return true;
     } finally {
