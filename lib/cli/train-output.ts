@@ -4,7 +4,7 @@
 import cliProgress from 'cli-progress';
 import type { ProgressEvent, TickEvent } from '../train/events.js';
 import { progressLine, BAR_MAX, type BarFields } from './progress-format.js';
-import { RunEta } from '../train/eta.js';
+import { RunEta, type Eta } from '../train/eta.js';
 
 export interface TrainOutput {
   /** A line for stdout (the report's lines, epoch summaries, checkpoints). */
@@ -13,8 +13,9 @@ export interface TrainOutput {
   note(text: string): void;
   progress(p: ProgressEvent): void;
   tick(t: TickEvent): void;
-  /** Ends the bar (its last state stays on screen) and shows the cursor again; idempotent. */
-  stop(): void;
+  /** Ends the bar (its last state stays on screen, with ETAs of 0s when `finished`, -- otherwise) and
+   *  shows the cursor again; idempotent. */
+  stop(finished?: boolean): void;
 }
 
 export function plainOutput(): TrainOutput {
@@ -38,7 +39,7 @@ export function barOutput(epochs: number): TrainOutput {
     // A function format (cli-progress calls it at every redraw, 10 a second): the ETAs count down
     // between ticks and the line fits the terminal's width as it is now.
     format: (options, params) => {
-      const e = eta.estimate(now());
+      const e = final ?? eta.estimate(now());
       return progressLine({ ...fields, epochEta: e.epoch, runEta: e.run }, params.maxWidth,
         (size) => cliProgress.Format.BarFormat(params.progress, { ...options, barsize: size }));
     },
@@ -48,6 +49,7 @@ export function barOutput(epochs: number): TrainOutput {
   }, cliProgress.Presets.shades_classic);
   let bar: cliProgress.SingleBar | null = null;
   let stopped = false;
+  let final: Eta | null = null;
   const move = (epoch: number, stepInEpoch: number, stepsPerEpoch: number) => {
     if (stopped) return;
     Object.assign(fields, { epoch, stepInEpoch, stepsPerEpoch });
@@ -71,10 +73,11 @@ export function barOutput(epochs: number): TrainOutput {
       eta.observe(t, now());
       move(t.epoch, t.stepInEpoch, t.stepsPerEpoch);
     },
-    stop: () => {
+    stop: (finished = false) => {
       if (stopped) return;
       stopped = true;
       if (!bar) return;
+      final = finished ? { epoch: 0, run: 0 } : { epoch: NaN, run: NaN };
       multibar.update(); // writes the lines logged since the last redraw, which stop() alone drops
       multibar.stop();
     },

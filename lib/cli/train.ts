@@ -135,8 +135,9 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
   run.on('profile', (p) => out(formatProfile(p)));
   try {
     const h = await run;
-    output.stop();
-    if (run.options.report) process.stdout.write(`report: ${join(h.info.out, 'report.html')}\n`);
+    output.stop(!h.aborted && !h.stoppedOnNonFinite);
+    if (run.options.report) process.stdout.write(`report: ${join(h.info.out, 'report.html')}
+`);
     if (h.aborted) {
       const last = h.checkpoints.at(-1);
       process.stdout.write(`stopped. Resume with: vgg-cifar train --data ${flags.data} --resume ${last?.path ?? '<checkpoint>'}` +

@@ -22,8 +22,8 @@ export interface ProgressEvent {
   etaSeconds: number;
 }
 
-/** Where the run is: sent after the run's first step, then at most once per TICK_MS (250 ms) while it
- *  trains, so that a progress bar moves and estimates between the loss readings. */
+/** Where the run is: sent after the run's first step and each epoch's last, and in between at most once
+ *  per TICK_MS (250 ms), so that a progress bar moves and estimates between the loss readings. */
 export interface TickEvent {
   epoch: number; // 1-based
   step: number; // global step

@@ -303,7 +303,7 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
         }
         profile?.afterStep(st.stepInEpoch === stepsPerEpoch);
         const now = performance.now();
-        if (st.globalStep === runStart + 1 || now - lastTick >= TICK_MS) tick(now);
+        if (st.globalStep === runStart + 1 || st.stepInEpoch === stepsPerEpoch || now - lastTick >= TICK_MS) tick(now);
       }
       return true;
     } finally {
