@@ -3,6 +3,7 @@
 // helpers it shares with `vgg-cifar predict` inlined as source text, ONNX Runtime Web loaded from
 // the same folder. No network access: everything the page needs is in its folder.
 import { toPlanarRgb } from '../report/images.js';
+import { BoxResize } from '../report/box-resize.js';
 import { softmaxRows } from '../report/model.js';
 import { pageMain, type PageInfo } from './web-script.js';
 import type { ExportInfo } from './source.js';
@@ -26,6 +27,8 @@ export function pageHtml(info: ExportInfo, ortScript: string): string {
   };
   const script = `import * as ort from './${ortScript}';
 const info = ${scriptJson(page)};
+// predict's resize, as its source: toPlanarRgb feeds the rows to the BoxResize class.
+const BoxResize = ${BoxResize.toString()};
 const toPlanarRgb = ${toPlanarRgb.toString()};
 const softmaxRows = ${softmaxRows.toString()};
 (${pageMain.toString()})(ort, info, { toPlanarRgb, softmaxRows });`;

@@ -142,6 +142,7 @@ describe('vgg-cifar train off a terminal', () => {
       '--display', '5', '--backend', 'cpu', '--no-report', '--test-limit', '32']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
+      expect.stringMatching(/^vgg-cifar: run \S+ in .*plain$/),
       expect.stringMatching(/^vgg-cifar: training vgg11 \([\d,]+ parameters\) on .*; 640 training images, 32 test images$/),
       expect.stringMatching(/^Epoch 1 64 \/ 640 Loss \d/),
       expect.stringMatching(/^Epoch 1 384 \/ 640 Loss \d/),
