@@ -25,7 +25,7 @@ function loadAddon(): Binding {
   const path = override ?? join(packageRoot(), 'build', 'Release', 'vgg_cifar.node');
   if (!existsSync(path)) {
     throw new Error(`vgg-cifar: the native addon is not built (looked for ${path}). Run \`npm install\` ` +
-      '(needs cmake, a C++17 compiler and oneDNN: sudo apt-get install cmake g++ libdnnl-dev ocl-icd-opencl-dev).');
+      '(it needs cmake, a C++17 compiler and oneDNN; in a clone on Debian/Ubuntu, `bash scripts/setup.sh` installs them and runs it).');
   }
   return require(path) as Binding;
 }
@@ -38,25 +38,16 @@ export function backends(): BackendInfo[] {
 
 export type BackendChoice = Device | 'auto';
 
-/** Throws, saying why, when bf16 mixed precision cannot run on this device's backend here. Returns a
- *  warning when it runs but slower than fp32 (a CPU without AMX), else null. */
-export function checkBf16(device: Device): string | null {
+/** Throws, saying why, when bf16 mixed precision cannot run on this device's backend here. Whether it
+ *  is faster than fp32 there is measured (bf16-speed.ts). */
+export function checkBf16(device: Device): void {
   const b = backends().find((x) => x.device === device);
   if (!b?.available) throw new Error(`precision bf16: the ${device} backend cannot run here: ${b?.reason ?? 'unknown reason'}`);
   if (device === 'cpu' && b.details.bf16 === 'none') {
-    throw new RangeError(`precision bf16 needs a CPU with AVX-512 (oneDNN has bf16 kernels from AVX-512 up; AMX makes it fast); this CPU runs oneDNN at ${String(b.details.isa)}`);
+    throw new RangeError(`precision bf16 needs a CPU with AVX-512 (oneDNN has bf16 kernels from AVX-512 up); this CPU runs oneDNN at ${String(b.details.isa)}`);
   }
   const cc = Number(b.details.computeCapability ?? NaN);
   if (device === 'cuda' && cc < 8) throw new RangeError(`precision bf16 needs an NVIDIA GPU of compute capability 8.0 or later (Ampere); this one is ${String(b.details.computeCapability)}`);
-  return device === 'cpu' ? bf16CpuWarning(String(b.details.isa), String(b.details.bf16)) : null;
-}
-
-/** The warning for bf16 on a CPU whose bf16 support (`details.bf16` of the cpu backend) is not AMX. */
-export function bf16CpuWarning(isa: string, support: string): string | null {
-  if (support === 'AMX') return null;
-  return `precision bf16 is slower than fp32 on this CPU (oneDNN at ${isa}: ${support}). Without AMX, oneDNN 2.6's bf16 ` +
-    'convolutions are direct kernels, about 3x slower than its fp32 Winograd ones: a VGG16 training step takes about 2x ' +
-    '(AVX512-BF16) to 5x (emulated) as long. bf16 still halves the activation memory; use fp32 for speed.';
 }
 
 /** Resolves 'auto' to cuda when it works here, else cpu; throws with the reason when `cuda` is asked

@@ -18,7 +18,7 @@ export function registerEval(program: Command): void {
     .option('--batch-size <n>', 'batch size', (v) => Number(v), 256)
     .option('--limit <n>', 'only the first n images', (v) => Number(v), 0)
     .addOption(new Option('--backend <name>').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .addOption(new Option('--precision <p>', 'bf16: mixed precision (faster on AMX CPUs and Ampere+ GPUs; slower than fp32 on other CPUs)').choices(['fp32', 'bf16']).default('fp32'))
+    .addOption(new Option('--precision <p>', 'bf16: mixed precision (faster on Ampere+ GPUs and on most AVX512-BF16/AMX CPUs; `vgg-cifar info` shows the measured speed)').choices(['fp32', 'bf16']).default('fp32'))
     .option('--json', 'print one JSON object')
     .action(async (f: { checkpoint: string; data: string; split: 'test' | 'train'; model?: 'vgg16'; bn?: boolean; classifier?: 'report';
       normalize?: boolean; batchSize: number; limit: number; backend: 'auto'; precision: 'fp32' | 'bf16'; json?: boolean }) => {

@@ -72,7 +72,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--backend <name>').choices(['auto', 'cpu', 'cuda']))
     .option('--threads <n>', 'CPU threads (0: all cores)', int('threads'))
     .option('--tf32', 'TF32 tensor-core math for fp32 convolutions and GEMMs (CUDA; faster, ~1e-3 relative products)')
-    .addOption(new Option('--precision <p>', 'bf16: mixed precision (bf16 activations, fp32 master weights): faster on AMX CPUs and Ampere+ GPUs, slower than fp32 on other CPUs').choices(['fp32', 'bf16']))
+    .addOption(new Option('--precision <p>', 'bf16: mixed precision (bf16 activations, fp32 master weights): faster on Ampere+ GPUs and on most AVX512-BF16/AMX CPUs (`vgg-cifar info` shows the measured speed)').choices(['fp32', 'bf16']))
     .option('--limit <n>', 'train on the first n training images', int('limit'))
     .option('--test-limit <n>', 'evaluate on the first n test images', int('test-limit'))
     .option('--no-eval', 'skip the test-split evaluation after each epoch')

@@ -4,9 +4,10 @@
 // resume exactly. In Python, `model.load_state_dict(load_file(path), strict=False)` (or filtering out
 // the `optimizer.` keys) loads the weights; saveCheckpoint(path, { model }) alone writes a file that
 // loads strictly. Writes are atomic: temp file in the same folder, fsync, rename, fsync the folder.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { REASONS, tempName, writeFileAtomic } from '../atomic-file.js';
 import type { Module } from './module.js';
 import { loadStateDict, stateDict, type StateDict } from './state.js';
 import { readSafetensors, SafetensorsError, writeSafetensorsFd, type HostTensor } from './safetensors.js';
@@ -14,6 +15,8 @@ import type { Optimizer, OptimizerStateDict, BaseOptions } from '../optim/optimi
 
 export const OPTIMIZER_PREFIX = 'optimizer.state.';
 const META_PREFIX = 'vgg_cifar.';
+
+export { writeFileAtomic };
 
 export interface CheckpointInput {
   model: Module & { config?: unknown };
@@ -40,44 +43,6 @@ export interface Checkpoint {
   metadata: Record<string, string>;
 }
 
-const REASONS: Record<string, string> = {
-  ENOSPC: 'the disk is full', EDQUOT: 'the disk quota is used up', EROFS: 'the file system is read-only',
-  EACCES: 'permission denied', EPERM: 'permission denied', ENOENT: 'the folder does not exist', ENOTDIR: 'a path component is not a folder',
-};
-
-/** An fs failure while writing `path`, in words: which file, why, and what is left on disk. */
-function writeError(path: string, e: unknown): unknown {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (typeof code !== 'string') return e;
-  const kept = existsSync(path) ? `the previous ${basename(path)} is unchanged` : 'nothing was written';
-  return new Error(`cannot write ${path}: ${REASONS[code] ?? (e as Error).message} (${code}); ${kept}`, { cause: e });
-}
-
-const tempName = (path: string, pid: number, tag: string) => `.${basename(path)}.${pid}.${tag}.tmp`;
-
-/** Temp files of `path` left by processes that died mid-write (kill -9, power loss): never read, but
- *  they would pile up. Those of live processes are left alone. */
-function removeStaleTemps(path: string): void {
-  const name = basename(path);
-  const dir = dirname(path);
-  for (const f of readdirSync(dir)) {
-    if (!f.startsWith(`.${name}.`) || !f.endsWith('.tmp')) continue;
-    const pid = Number(f.slice(name.length + 2).split('.')[0]);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-      continue; // alive (or a reused pid): not ours to remove
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    try {
-      unlinkSync(join(dir, f));
-    } catch {
-      // raced with another cleaner
-    }
-  }
-}
-
 /** Creates `dir` when missing and proves a file can be created in it, so that a read-only or missing
  *  output folder fails before hours of training rather than at the first checkpoint. */
 export function ensureWritableFolder(dir: string): void {
@@ -90,51 +55,6 @@ export function ensureWritableFolder(dir: string): void {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new Error(`cannot write checkpoints to ${dir}: ${REASONS[code] ?? (e as Error).message} (${code})`, { cause: e });
   }
-}
-
-/** Writes `path` via a temp file in the same folder, fsync, rename and a folder fsync, so that a crash
- *  at any moment leaves either the old file or the new one. */
-export function writeFileAtomic(path: string, write: (fd: number) => void): void {
-  const dir = dirname(path);
-  const tmp = join(dir, tempName(path, process.pid, randomBytes(4).toString('hex')));
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-  } catch (e) {
-    throw writeError(path, e);
-  }
-  const discard = (e: unknown) => {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    return writeError(path, e);
-  };
-  try {
-    write(fd);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    throw discard(e);
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    throw discard(e);
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some platforms cannot fsync a directory (Windows); the rename itself is still atomic there.
-  }
-  removeStaleTemps(path);
 }
 
 export function saveCheckpoint(path: string, c: CheckpointInput): void {

@@ -2,7 +2,7 @@
 // run folder: run.json, the latest checkpoint (feature maps) and the CIFAR-10 test split it names.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeFileAtomic } from '../nn/checkpoint.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { readCifar10 } from '../data/load.js';
 import { barChart, lineChart, type Chart } from './charts.js';
 import { pngDataUri, planarToRgba } from './images.js';

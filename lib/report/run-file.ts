@@ -3,7 +3,7 @@
 // input of report.html. The training loop calls publishRun(); the report only reads the folder.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../nn/checkpoint.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { MAX_STEP_RECORDS, thin } from '../train/series.js';
 
 export const RUN_FILE = 'run.json';

@@ -1,6 +1,7 @@
 // evaluate(): accuracy, per-class accuracy and confusion matrix of a checkpoint (ours, or a state dict
 // saved from PyTorch) or of a model in memory, on the TEST split by default.
-import { checkBf16, resolveDevice, type BackendChoice } from '../backend.js';
+import { resolveDevice, type BackendChoice } from '../backend.js';
+import { bf16Warning } from '../bf16-speed.js';
 import type { Precision } from '../nn/module.js';
 import { prepareCifar10 } from '../data/prepare.js';
 import { splitToDevice } from '../data/device.js';
@@ -30,7 +31,7 @@ export interface EvaluateOptions {
   /** 'bf16': run the network in bf16 mixed precision (faster where the device has bf16 kernels); a
    *  model passed in keeps its own precision unless this is given. */
   precision?: Precision;
-  /** Told when the run works but not as asked for best (bf16 slower than fp32 on this CPU). */
+  /** Told when the run works but not as asked for best (bf16 measured slower than fp32 on this CPU). */
   onWarning?: (message: string) => void;
 }
 
@@ -64,7 +65,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
   const device = resolveDevice(o.backend ?? 'auto');
   const before = model.precision;
   if (o.precision !== undefined) {
-    const warning = o.precision === 'bf16' ? checkBf16(device) : null;
+    const warning = o.precision === 'bf16' ? bf16Warning(device) : null;
     if (warning) o.onWarning?.(warning);
     model.setPrecision(o.precision);
   }

@@ -3,7 +3,8 @@
 // steps, evaluation on the TEST split after each epoch, atomic checkpoints, stall detection.
 import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { backends, checkBf16, native, resolveDevice } from '../backend.js';
+import { backends, native, resolveDevice } from '../backend.js';
+import { bf16Warning } from '../bf16-speed.js';
 import { prepareCifar10 } from '../data/prepare.js';
 import { splitToDevice, type DeviceSplit } from '../data/device.js';
 import { BatchLoader } from '../data/batches.js';
@@ -77,7 +78,7 @@ export async function runTraining(o: TrainOptions, hooks: TrainHooks = {}): Prom
   const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment });
   const stepsPerEpoch = loader.batchesPerEpoch;
 
-  const precisionWarning = o.precision === 'bf16' ? checkBf16(device) : null;
+  const precisionWarning = o.precision === 'bf16' ? bf16Warning(device) : null;
   const model = modelFromOptions(o, data.classes.length).setPrecision(o.precision);
   // Kaiming schemes follow torchvision's VGG: fan_out for convolutions, N(0, 0.01) for the classifier.
   initialize(model, o.init.startsWith('kaiming') ? { scheme: o.init, mode: 'fan_out', linearStd: 0.01, seed: o.seed } : { scheme: o.init, seed: o.seed });

@@ -38,7 +38,8 @@ class CpuBackend final : public Backend {
 CpuBackend& cpu();
 
 // oneDNN helpers shared by the op files.
-// True when oneDNN runs AMX kernels here (the only ISA where bf16 beats fp32; DNNL_MAX_CPU_ISA can cap it).
+// True when oneDNN runs AMX kernels here (DNNL_MAX_CPU_ISA can cap it): some bf16 convolutions route
+// around its slow AMX direct kernels. Whether bf16 beats fp32 at all is measured (lib/bf16-speed.ts).
 inline bool amxKernels() { return dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx; }
 dnnl::memory::desc mdOf(const Tensor& t);  // the tensor's own descriptor (its layout)
 dnnl::memory memOf(const Tensor& t, const dnnl::memory::desc& md);

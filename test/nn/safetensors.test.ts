@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSafetensors, readSafetensors, serializeSafetensors, type HostTensor } from '../../lib/nn/safetensors.js';
-import { writeFileAtomic } from '../../lib/nn/checkpoint.js';
+import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { loadStateDict, stateDict, StateDictError } from '../../lib/nn/state.js';
 import { vgg } from '../../lib/models/vgg.js';
 
