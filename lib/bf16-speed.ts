@@ -18,7 +18,7 @@ export type { Bf16Speed, Bf16SpeedKey } from './bf16-cache.js';
 // 1.35x for a whole VGG16 training step at batch 32, while a single layer ranged from 0.9x to 1.7x.
 const LAYERS = [{ channels: 128, size: 16 }, { channels: 512, size: 4 }];
 const BATCH = 16;
-/** Timed rounds after the first (kernel generation); the fastest round of each precision counts. */
+/** Timed rounds after the first (kernel generation); each layer's fastest round in each precision counts. */
 const ROUNDS = 3;
 export const WORKLOAD = `3x3 convolutions forward and backward at batch ${BATCH}: ` +
   LAYERS.map((l) => `${l.channels} channels at ${l.size}x${l.size}`).join(' and ');

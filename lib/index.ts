@@ -1,6 +1,7 @@
 // The package's API: tensors and backends, the layer graph and VGG family, optimizers, CIFAR-10 data,
 // training (train() in a worker thread) and evaluation.
 export { native, backends, resolveDevice, type BackendChoice, type Device, type DType, type Layout } from './backend.js';
+export { cpuBf16Speed, measureBf16Speed, type Bf16Speed, type CpuBf16SpeedResult } from './bf16-speed.js';
 export * from './tensor.js';
 export * from './nn/index.js';
 export * from './models/index.js';
