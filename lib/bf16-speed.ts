@@ -14,8 +14,9 @@ export type { Bf16Speed, Bf16SpeedKey } from './bf16-cache.js';
 // VGG16's convolutions run in two regimes of about equal weight: maps of 8x8 and larger, where fp32 has
 // oneDNN's Winograd kernels (a quarter of the multiplications), and the 4x4 and 2x2 maps with 512
 // channels, where both precisions run direct kernels and bf16's halved traffic and doubled FMA rate
-// show. One layer of each at batch 16: on a Zen 5 EPYC (AVX512-BF16) this pair gave 1.32-1.56x against
-// 1.35x for a whole VGG16 training step at batch 32, while a single layer ranged from 0.9x to 1.7x.
+// show. One layer of each at batch 16: on a Zen 5 EPYC (AVX512-BF16) this pair gave 1.56x against 1.35x
+// for a whole VGG16 training step at batch 32, while a single layer ranged from 0.93x to 1.72x; on the
+// AMX Xeon capped at AVX512-BF16 the same two layers (batch 32) give 0.51x against 0.50x for the step.
 const LAYERS = [{ channels: 128, size: 16 }, { channels: 512, size: 4 }];
 const BATCH = 16;
 /** Timed rounds after the first (kernel generation); each layer's fastest round in each precision counts. */

@@ -1,6 +1,6 @@
 // How much of the CPU other processes took while we timed something: a timing taken on a busy machine
 // says more about the neighbours than about the kernels (on a shared 2-core machine, bf16 measured
-// 0.78x fp32 under a load of 17 and 1.4x on a quiet machine), so such a timing is not kept.
+// anywhere from 0.77x to 4.6x fp32 under loads of 5-17, against 1.56x quiet), so such a timing is not kept.
 import { readFileSync } from 'node:fs';
 
 /** Linux's USER_HZ, the unit of /proc/stat: 100 on every architecture Node runs on. */
