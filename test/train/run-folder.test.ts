@@ -2,8 +2,8 @@
 // the first run's files stay byte-identical (or --overwrite replaces them); without --out every run gets
 // its own folder; a folder in use by a live run is refused, and the lock a SIGKILLed run leaves is taken
 // over with a notice; train() and runTraining() refuse the same way, with a code; `report` only reads.
-import { describe, expect, it } from 'vitest';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { checkpointsIn, runCli, writeTinyDataset, type RunResult } from '../../bench/kill.js';
@@ -252,3 +252,5 @@ describe('vgg-cifar report', () => {
     expect(foreign.notes.join('\n')).toMatch(/feature maps: \S+cifar10_epoch_1\.safetensors is not a checkpoint of this run/);
   });
 });
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
