@@ -80,7 +80,7 @@ for (const c of CASES) {
       const loaded = await tf.loadLayersModel(`${server.url}m${c.seed}/model.json`);
       expect(loaded.inputs[0].shape).toEqual([null, h, w, 3]);
       expect((loaded.getUserDefinedMetadata() as { classes: string[] }).classes).toEqual(CLASSES);
-      const x = tf.tidy(() => tf.tensor4d(toInput(pixels, h, w, !c.includeNormalization), [N, 3, h, w]).transpose([0, 2, 3, 1]));
+      const x = tf.tidy(() => tf.transpose(tf.tensor4d(toInput(pixels, h, w, !c.includeNormalization), [N, 3, h, w]), [0, 2, 3, 1]));
       const y = loaded.predict(x) as tfc.Tensor;
       try {
         expect(y.shape).toEqual([N, 10]);
