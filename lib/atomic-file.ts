@@ -75,16 +75,7 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
   } catch (e) {
     throw discard(e);
   }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some platforms cannot fsync a directory (Windows); the rename itself is still atomic there.
-  }
+  fsyncFolder(dir);
   removeStaleTemps(path);
 }
 
