@@ -10,8 +10,8 @@
 #   bash scripts/setup.sh --list      print the Debian packages, one a line
 #
 # Other distributions: install cmake, make, a C++17 compiler, oneDNN's headers, the OpenCL loader's
-# headers, Chromium and a TrueType font (Fedora: cmake make gcc-c++ onednn-devel ocl-icd-devel chromium
-# dejavu-sans-fonts), then run `npm ci`.
+# headers, Chromium, a TrueType font and util-linux (Fedora: cmake make gcc-c++ onednn-devel ocl-icd-devel
+# chromium dejavu-sans-fonts util-linux), Python's onnx module (pip install onnx), then run `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
