@@ -160,7 +160,7 @@ describe('profiler', () => {
     expect(tables[0].split('\n')[0]).toMatch(/^\| layer +\| op +\| calls \| total ms \| ms\/step \| +share \| TFLOP\/s \|$/);
     // (ticks against real wall time: a share can pass 100% here, which widens its column)
     expect(tables[0]).toMatch(/\| net\.0 Conv2d\(3,8\) +\| forward +\| +2 \| +2\.00 \| +1\.00 \| +[\d.]+% \| +[\d.]+ \|/);
-    expect(tables[1]).toMatch(/\| step \(wall\) +\| +2 \| .* \| 100\.0% \| +\|/);
+    expect(tables[1]).toMatch(/\| step \(wall\) +\| +2 \| .* \| +100\.0% \| +\|/);
     expect(tables[1]).toContain('between ops (host, launches, idle device)');
   });
 
