@@ -4,6 +4,8 @@
 #pragma once
 #include <map>
 #include <string>
+#include "core/capture.h"
+#include "core/errors.h"
 #include "core/params.h"
 #include "core/tensor.h"
 
@@ -86,6 +88,14 @@ class Backend {
   // TF32 tensor-core math for fp32 convolutions and GEMMs where the backend has it (CUDA); others
   // compute in full fp32 whatever this says.
   virtual void setTf32(bool on) {}
+
+  // Graph capture (core/capture.h): between begin and end the backend records its ops instead of running
+  // them; end instantiates what was recorded. Only the cuda backend has graphs: the cpu backend runs
+  // every op as it is called.
+  virtual void graphCaptureBegin() { throw RangeErr(std::string("graphCaptureBegin: the ") + deviceName(device()) + " backend has no graphs (CUDA graphs need the cuda backend)"); }
+  virtual std::unique_ptr<DeviceGraph> graphCaptureEnd() { throw RangeErr("graphCaptureEnd: no capture is running"); }
+  // Ends a capture that failed part way and discards it; does nothing when none is running.
+  virtual void graphCaptureAbort() {}
 
   VGG_BACKEND_OPS(virtual, = 0)
 };

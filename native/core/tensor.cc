@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 #include "core/backend.h"
+#include "core/capture.h"
 
 namespace vgg {
 
@@ -49,6 +50,12 @@ bool parseLayout(const std::string& s, Layout* out) {
 
 Storage::~Storage() {
   if (backend && ptr) backend->release(ptr, bytes);
+}
+
+void Tensor::touch() const {
+  if (!storage) return;
+  storage->version++;
+  noteWritten(storage);
 }
 
 int64_t Tensor::numel() const {

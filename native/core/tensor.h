@@ -48,7 +48,8 @@ struct Tensor {
   int dim() const { return (int)shape.size(); }
   void* data() const { return storage ? storage->ptr : nullptr; }
   template <class T> T* as() const { return static_cast<T*>(data()); }
-  void touch() const { if (storage) storage->version++; }
+  // Marks a write through an op (bumps the version; recorded by a running graph capture, core/capture.h).
+  void touch() const;
   std::string describe() const;  // e.g. "float32[32,64,32,32] (nChw8c)"
 };
 

@@ -1,4 +1,5 @@
 #include "napi/args.h"
+#include "core/capture.h"
 #include <cmath>
 #include <cstdarg>
 #include <cstring>
@@ -44,6 +45,7 @@ Tensor& Args::tensor(size_t i, const char* name) {
   Tensor* t = unwrapTensor(at(i));
   if (!t) typeError(fmt("%s (argument %zu) must be a Tensor, got %s", name, i + 1, jsTypeName(at(i))));
   if (!t->storage) typeError(fmt("%s (argument %zu) was disposed", name, i + 1));
+  noteUsed(t->storage);  // a running graph capture keeps it alive (core/capture.h)
   return *t;
 }
 
