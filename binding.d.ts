@@ -43,6 +43,17 @@ export interface NativeTensor {
   reshape(shape: readonly number[]): NativeTensor;
 }
 
+/** A captured CUDA graph (graphCaptureEnd). It keeps every tensor and backend buffer its ops used
+ *  allocated until it is disposed, whatever happens to the JS tensors meanwhile. */
+export interface NativeGraph {
+  readonly device: Device;
+  /** Nodes (kernels, copies, library calls' kernels) recorded. */
+  readonly nodes: number;
+  readonly disposed: boolean;
+  /** Waits for a replay still running, then frees what only the graph held. Safe to call twice. */
+  dispose(): void;
+}
+
 export interface BackendInfo {
   device: Device;
   /** True when this backend can run ops in this process. */
@@ -187,6 +198,30 @@ export interface Binding {
   loadBatch(dataset: NativeTensor, indices: NativeTensor, out: NativeTensor, p: BatchParams): void;
   /** out[b] = labels[indices[b]] as int32 (labels uint8 or int32 [N]). */
   gatherLabels(labels: NativeTensor, indices: NativeTensor, out: NativeTensor): void;
+
+  // ----- CUDA graphs (lib/step-graphs.ts) -----
+  /**
+   * From here to graphCaptureEnd the device's ops are recorded instead of run ('cuda' only: the cpu
+   * backend throws RangeError). Work that cannot be captured throws RangeError naming the op: host
+   * transfers (write, toArray), allocation (empty), a convolution shape's first call (its algorithm
+   * search), the KRSC copy of new weights, workspace growth, timing marks, and any op on the cpu. So run
+   * a step once eagerly before capturing it. Caches of data derived from tensors (bf16 and KRSC weight
+   * copies) redo their work once in a capture. One capture at a time per process.
+   */
+  graphCaptureBegin(device: Device): void;
+  /** Ends the capture and instantiates it; throws (having discarded it) when the capture failed. */
+  graphCaptureEnd(device: Device): NativeGraph;
+  /** Ends and discards a capture that failed part way (an op threw); nothing when none is running. */
+  graphCaptureAbort(device: Device): void;
+  /** The running capture's id (distinct for every capture of the process), 0 when none runs: a cache of
+   *  derived data redoes its work once per capture. */
+  graphCaptureId(): number;
+  /**
+   * Replays the graph on its device's stream, asynchronously like any op, and bumps the version of every
+   * tensor its ops wrote. The ops read what their tensors hold when they run: write a step's inputs
+   * (indices, seeds, optimizer coefficients) before.
+   */
+  graphLaunch(graph: NativeGraph): void;
 
   // ----- profiling (lib/profile): timing events on the CUDA backend's stream -----
   /**

@@ -79,7 +79,7 @@ export abstract class Module {
   /** The dtype of the activations this module reads and writes (setPrecision). */
   dtype: DType = 'float32';
   /** bf16 copies of the fp32 parameters, remade when the parameter's version moves on. */
-  private readonly lowPrecision = new Map<Param, { t: Tensor; version: number }>();
+  private readonly lowPrecision = new Map<Param, { t: Tensor; version: number; capture: number }>();
 
   /** Class name as torchsummary prints it. */
   get typeName(): string {
@@ -157,17 +157,20 @@ export abstract class Module {
   }
 
   /** The parameter as the forward and backward read it: the fp32 tensor itself, or under bf16 a bf16
-   *  copy, cast again only after the parameter changed (once per optimizer step). */
+   *  copy, cast again only after the parameter changed (once per optimizer step) and in a graph capture. */
   protected computeValue(p: Param): Tensor {
     if (this.dtype === 'float32') return p.value;
     let c = this.lowPrecision.get(p);  // released by to(), so always on the parameter's device
     if (!c) {
-      c = { t: native.empty(p.value.device, p.value.shape, this.dtype), version: -1 };
+      c = { t: native.empty(p.value.device, p.value.shape, this.dtype), version: -1, capture: 0 };
       this.lowPrecision.set(p, c);
     }
-    if (c.version !== p.value.version) {
+    // A capture casts once whatever the versions say: a replay runs later, on other weights.
+    const capture = native.graphCaptureId();
+    if (c.version !== p.value.version || (capture !== 0 && c.capture !== capture)) {
       native.cast(p.value, c.t);
       c.version = p.value.version;
+      c.capture = capture;
     }
     return c.t;
   }

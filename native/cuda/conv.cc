@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include "core/capture.h"
 #include "cuda/cuda_backend.h"
 
 namespace vgg {
@@ -118,6 +119,7 @@ template <class Perf, int Count, class Find, class Run>
 void convolve(const char* op, const char* findCall, const char* runCall, ConvPlan& P, Choice<Perf, Count>& ch, Mode m, Find&& find,
               Run&& run) {
   if (!ch.found) {
+    requireNotCapturing(op, "finding a convolution algorithm (cudnnFind*AlgorithmEx runs and times candidates)");
     VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, searchMath(m));
     size_t cap = findWorkspaceBytes();
     void* ws = cuda().workspace(op, cap);
@@ -175,27 +177,31 @@ size_t stageBytes(const Tensor& t, Mode m) { return staged(t, m) ? t.bytes() : 0
 // KRSC copies of plain OIHW weights for NHWC runs, one per weight storage, redone when its version
 // changes (a cast of the master weights or an optimizer step bumps it). Copies of freed storages are
 // dropped at the next miss; like the workspace, this memory is the backend's own (not in liveBytes).
+// A capture redoes the copy on its first use: fresh now says nothing about the weights at a replay.
 struct FilterCopy {
   std::weak_ptr<Storage> owner;
   uint64_t version = 0;
-  void* data = nullptr;
+  uint64_t capture = 0;                // the capture that last redid it (0: eagerly)
+  std::shared_ptr<void> data;          // a graph that reads it keeps it
   size_t bytes = 0;
 };
 std::mutex filtersMu;
 std::map<const Storage*, FilterCopy> filters;
 
 void dropFilter(FilterCopy& f) {
-  if (f.data) cudaFree(f.data);  // synchronizes: queued convolutions reading it are done
-  f.data = nullptr;
+  f.data.reset();  // cudaFree synchronizes: queued convolutions reading it are done
   f.bytes = 0;
 }
 
 const void* krscFilter(const char* op, const Tensor& w, cudaStream_t s) {
   std::lock_guard<std::mutex> lock(filtersMu);
+  uint64_t capture = captureId();
   auto it = filters.find(w.storage.get());
   if (it != filters.end() && it->second.owner.lock() == w.storage && it->second.version == w.storage->version &&
-      it->second.bytes == w.bytes())
-    return it->second.data;
+      it->second.bytes == w.bytes() && it->second.capture == capture) {
+    retainWhileCaptured(it->second.data);
+    return it->second.data.get();
+  }
   for (auto i = filters.begin(); i != filters.end();) {
     if (i->second.owner.expired()) {
       dropFilter(i->second);
@@ -207,13 +213,18 @@ const void* krscFilter(const char* op, const Tensor& w, cudaStream_t s) {
   FilterCopy& f = filters[w.storage.get()];
   if (f.owner.lock() != w.storage || f.bytes != w.bytes()) dropFilter(f);
   if (!f.data) {
-    checkCuda(cudaMalloc(&f.data, w.bytes()), op, "cudaMalloc (KRSC weights)");
+    requireNotCapturing(op, "allocating a KRSC copy of the weights");
+    void* p = nullptr;
+    checkCuda(cudaMalloc(&p, w.bytes()), op, "cudaMalloc (KRSC weights)");
+    f.data = std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
     f.bytes = w.bytes();
   }
   f.owner = w.storage;
   f.version = w.storage->version;
-  launchTranspose(op, w.data(), f.data, w.shape, true, dtypeSize(w.dtype), s);
-  return f.data;
+  f.capture = capture;
+  retainWhileCaptured(f.data);
+  launchTranspose(op, w.data(), f.data.get(), w.shape, true, dtypeSize(w.dtype), s);
+  return f.data.get();
 }
 
 // The weights in the call's format: w itself (OIHW) for NCHW runs, its KRSC copy for NHWC ones.

@@ -58,17 +58,24 @@ class CudaBackend final : public Backend {
   bool tf32() const { return tf32_; }
   void setTf32(bool on) override;
 
+  // CUDA graphs of the stream (graph.cc, core/capture.h).
+  void graphCaptureBegin() override;
+  std::unique_ptr<DeviceGraph> graphCaptureEnd() override;
+  void graphCaptureAbort() override;
+  void graphsAlive(int delta) { graphs_ += delta; }
+
  private:
   std::atomic<size_t> live_{0};
   std::mutex initMu_;
   std::atomic<bool> initDone_{false};  // read without the lock on every op
   Context ctx_;
   std::atomic<bool> tf32_{false};
-  void* ws_ = nullptr;
+  std::atomic<int> graphs_{0};
+  // Owned through shared_ptr: a graph captured while one was current keeps it after it is replaced.
+  std::shared_ptr<void> ws_, scratch_;
   size_t wsBytes_ = 0;
-  void* scratch_ = nullptr;
   size_t scratchBytes_ = 0;
-  void* grow(const char* op, void*& buf, size_t& have, size_t bytes, const char* what);
+  void* grow(const char* op, std::shared_ptr<void>& buf, size_t& have, size_t bytes, const char* what);
   std::mutex statusMu_;
   bool statusDone_ = false;
   BackendStatus probeStatus();  // what status() caches: driver, device, libraries

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include "core/capture.h"
 #include "cuda/cuda_backend.h"
 
 namespace vgg {
@@ -214,17 +215,22 @@ void CudaBackend::setTf32(bool on) {
   checkCublas(blas().cublasSetMathMode(ctx_.blas, blasMathMode(on)), "setTf32", "cublasSetMathMode");
 }
 
-void* CudaBackend::grow(const char* op, void*& buf, size_t& have, size_t bytes, const char* call) {
-  if (bytes <= have) return buf;
+void* CudaBackend::grow(const char* op, std::shared_ptr<void>& buf, size_t& have, size_t bytes, const char* call) {
+  if (bytes <= have) {
+    retainWhileCaptured(buf);
+    return buf.get();
+  }
+  requireNotCapturing(op, "growing the backend's workspace");
   Context& c = ctx(op);
   checkCuda(cudaStreamSynchronize(c.stream), op, "cudaStreamSynchronize");  // ops in flight may still use the old one
-  if (buf) cudaFree(buf);
-  buf = nullptr;
+  buf.reset();  // freed now unless a graph holds it
   have = 0;
   size_t want = (bytes + (1 << 20) - 1) / (1 << 20) * (1 << 20);
-  checkCuda(cudaMalloc(&buf, want), op, call);
+  void* p = nullptr;
+  checkCuda(cudaMalloc(&p, want), op, call);
+  buf = std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
   have = want;
-  return buf;
+  return p;
 }
 
 void* CudaBackend::workspace(const char* op, size_t bytes) { return grow(op, ws_, wsBytes_, bytes, "cudaMalloc (workspace)"); }
@@ -246,6 +252,7 @@ std::vector<void*> CudaBackend::scratchSlices(const char* op, std::initializer_l
 // ---------- memory ----------
 
 void* CudaBackend::allocate(size_t bytes) {
+  requireNotCapturing("empty", "allocating device memory");
   ctx("allocate");
   void* p = nullptr;
   cudaError_t e = cudaMalloc(&p, bytes);
@@ -263,6 +270,7 @@ void CudaBackend::release(void* ptr, size_t bytes) {
 }
 
 void CudaBackend::upload(const Tensor& dst, const void* host) {
+  requireNotCapturing("write", "a copy from the host");
   Context& c = ctx("write");
   size_t n = (size_t)dst.numel() * dtypeSize(dst.dtype);
   if (dst.layout == Layout::plain) {
@@ -276,6 +284,7 @@ void CudaBackend::upload(const Tensor& dst, const void* host) {
 }
 
 void CudaBackend::download(const Tensor& src, void* host) {
+  requireNotCapturing("toArray", "a copy to the host (a synchronization)");
   Context& c = ctx("toArray");
   size_t n = (size_t)src.numel() * dtypeSize(src.dtype);
   const void* from = src.data();

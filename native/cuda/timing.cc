@@ -4,6 +4,7 @@
 // the short differences keep their ~0.5 us resolution where long ones from the first event would not.
 #include <cuda_runtime_api.h>
 #include <string>
+#include "core/capture.h"
 #include "core/errors.h"
 #include "core/timing.h"
 #include "cuda/cuda_backend.h"
@@ -21,6 +22,7 @@ class CudaTiming final : public DeviceTiming {
   }
 
   size_t mark(const char* op) override {
+    requireNotCapturing(op, "a timing mark (a graph replays its ops as one launch: profile without graphs)");
     if (used_ >= kMaxTimingMarks)
       throw RangeErr(std::string(op) + ": " + std::to_string(used_) + " marks since the last timingRead; read them first");
     cudaStream_t stream = cuda().ctx(op).stream;
@@ -34,6 +36,7 @@ class CudaTiming final : public DeviceTiming {
   }
 
   std::vector<double> read(const char* op) override {
+    requireNotCapturing(op, "reading timing marks (a synchronization)");
     size_t n = used_;
     used_ = 0;  // forgotten even when a status below fails: the next window starts clean
     std::vector<double> t(n, 0.0);

@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerOptim(env, exports);
   registerData(env, exports);
   registerTiming(env, exports);
+  registerGraph(env, exports);
   exports.Set("version", VGG_CIFAR_VERSION);
   exports.Set("napiVersion", NAPI_VERSION);
   return exports;

@@ -90,9 +90,12 @@ void registerLoss(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerData(Napi::Env env, Napi::Object exports);
 void registerTiming(Napi::Env env, Napi::Object exports);
+void registerGraph(Napi::Env env, Napi::Object exports);
 
 // Tensor objects
 Napi::Object wrapTensor(Napi::Env env, Tensor t);
-Tensor* unwrapTensor(const Napi::Value& v);  // nullptr when v is not a Tensor; throws if disposed? no
+Tensor* unwrapTensor(const Napi::Value& v);
+// The Graph class of this environment (set by registerGraph).
+Napi::FunctionReference& graphConstructor(Napi::Env env);  // nullptr when v is not a Tensor; throws if disposed? no
 
 }  // namespace vgg

@@ -50,8 +50,10 @@ struct TensorWrap : Napi::ObjectWrap<TensorWrap> {
   }
 };
 
+// The per-environment classes (the main thread and each worker load the addon on their own).
 struct TensorClass {
   Napi::FunctionReference ctor;
+  Napi::FunctionReference graph;  // napi/graph.cc
 };
 
 static TensorClass* tensorClass(Napi::Env env) { return env.GetInstanceData<TensorClass>(); }
@@ -60,6 +62,8 @@ Napi::Object wrapTensor(Napi::Env env, Tensor t) {
   Napi::External<Tensor> ext = Napi::External<Tensor>::New(env, &t);
   return tensorClass(env)->ctor.New({ext});
 }
+
+Napi::FunctionReference& graphConstructor(Napi::Env env) { return tensorClass(env)->graph; }
 
 Tensor* unwrapTensor(const Napi::Value& v) {
   if (!v.IsObject()) return nullptr;
