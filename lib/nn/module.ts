@@ -110,7 +110,9 @@ export abstract class Module {
    * graph can replay. The next forward then does none of them; a forward that was not prepared does them
    * itself, as always. Called again before that forward (a replayed step runs no forward), it does the
    * effects of one more step: k calls with k replays leave every counter where k eager steps would.
-   * Containers recurse into their children; layers without per-step host state do nothing.
+   * Call it after build() (device tensors it writes live on the built device), in the mode (train/eval)
+   * of the forward it prepares. Containers recurse into their children; layers without per-step host
+   * state do nothing.
    */
   prepareStep(): void {
     for (const [, c] of this.children()) c.prepareStep();
