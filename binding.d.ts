@@ -152,8 +152,12 @@ export interface Binding {
   /** dx = dy where y > 0 else 0 (y is the ReLU output; in place allowed: dx may be dy). */
   reluBackward(y: NativeTensor, dy: NativeTensor, dx: NativeTensor): void;
   /** Inverted dropout: y = x * mask / (1 - p); mask (uint8, plain, x's shape, in logical NCHW order whatever x's
-   *  layout; drawn from (seed, logical index) so every backend drops the same elements) is written. */
-  dropoutForward(x: NativeTensor, mask: NativeTensor, y: NativeTensor, p: number, seed: number): void;
+   *  layout; drawn from (seed, logical index) so every backend drops the same elements) is written.
+   *  seedTensor (int32 [1], plain, on x's device; read only): when given, the op reads the seed from it (the
+   *  uint32 whose bits it holds; on CUDA the kernel reads device memory, no host sync) instead of `seed`, with
+   *  the same result as passing that number: a captured CUDA graph then draws a new mask for every seed
+   *  written there between replays. */
+  dropoutForward(x: NativeTensor, mask: NativeTensor, y: NativeTensor, p: number, seed: number, seedTensor?: NativeTensor | null): void;
   dropoutBackward(dy: NativeTensor, mask: NativeTensor, dx: NativeTensor, p: number): void;
   /** y = alpha * x + beta * y (beta = 0: y is not read, BLAS-style). */
   axpby(x: NativeTensor, y: NativeTensor, alpha: number, beta: number): void;
@@ -194,8 +198,9 @@ export interface Binding {
 
   // ----- data -----
   /** out[b] = transform(dataset[indices[b]]): gather from a uint8 NCHW dataset, scale, normalize, random
-   *  crop and flip. dataset [N,C,H,W] uint8, indices [B] int32, out [B,C,H,W] float32. */
-  loadBatch(dataset: NativeTensor, indices: NativeTensor, out: NativeTensor, p: BatchParams): void;
+   *  crop and flip. dataset [N,C,H,W] uint8, indices [B] int32, out [B,C,H,W] float32. seedTensor as
+   *  dropoutForward's: when given, it replaces p.seed (which must still be a valid seed). */
+  loadBatch(dataset: NativeTensor, indices: NativeTensor, out: NativeTensor, p: BatchParams, seedTensor?: NativeTensor | null): void;
   /** out[b] = labels[indices[b]] as int32 (labels uint8 or int32 [N]). */
   gatherLabels(labels: NativeTensor, indices: NativeTensor, out: NativeTensor): void;
 

@@ -48,6 +48,7 @@ const T = {
   logits: f32([4, 10]), labels: i32([4], (i) => i * 2), dlogits: f32([4, 10]), acc: f32([1]), cnt: i32([1], () => 0), am: i32([4], () => 0), probs: f32([4, 10]),
   p: f32([5, 7]), gr: f32([5, 7]), m1: f32([5, 7]), m2: f32([5, 7]), m3: f32([5, 7]),
   ds: u8([6, 3, 8, 8]), ix: i32([2], (i) => i * 5), out: f32([2, 3, 8, 8]), lab8: u8([6]), outl: i32([2], () => 0),
+  seed: i32([1], () => -7), // the seed tensor of dropoutForward and loadBatch (uint32 bits: 2^32 - 7)
 };
 const ws = keep(native.empty('cpu', [Math.max(1, native.maxPool2dWorkspaceSize(T.px, T.py, pool))], 'uint8'));
 const gone = f32([2, 16, 4, 4]);
@@ -74,7 +75,7 @@ const VALID: Record<string, () => unknown[]> = {
   linearBackward: () => [T.lx, T.lw, T.ldy, T.ldx, T.ldw, T.ldb],
   reluForward: () => [T.ex, T.ey],
   reluBackward: () => [T.ey, T.ex, T.ez],
-  dropoutForward: () => [T.ex, T.mask, T.ey, 0.5, 7],
+  dropoutForward: () => [T.ex, T.mask, T.ey, 0.5, 7, T.seed],
   dropoutBackward: () => [T.ex, T.mask, T.ez, 0.5],
   axpby: () => [T.ex, T.ez, 0.5, 0.5],
   cast: () => [T.ex, T.eh],
@@ -88,7 +89,7 @@ const VALID: Record<string, () => unknown[]> = {
   sgdUpdate: () => [T.p, T.gr, T.m1, sgd],
   adamUpdate: () => [T.p, T.gr, T.m1, T.m2, T.m3, { ...adam, amsgrad: true }],
   adagradUpdate: () => [T.p, T.gr, T.m1, adagrad],
-  loadBatch: () => [T.ds, T.ix, T.out, batch],
+  loadBatch: () => [T.ds, T.ix, T.out, batch, T.seed],
   gatherLabels: () => [T.lab8, T.ix, T.outl],
 };
 

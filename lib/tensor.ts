@@ -51,6 +51,20 @@ export function scalar(t: Tensor): number {
   return native.toArray(t)[0];
 }
 
+/** A seed tensor (int32 [1]) for the random ops that read their seed from device memory (dropoutForward,
+ *  loadBatch): a captured CUDA graph replays the op with whatever seed was written there since. */
+export function seedTensor(device: Device): Tensor {
+  return zeros(device, [1], 'int32');
+}
+
+const seedBits = new Int32Array(1);
+/** Writes a uint32 seed's bits into a seed tensor (a host-to-device write, no allocation). */
+export function writeSeed(t: Tensor, seed: number): void {
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new RangeError(`writeSeed: seed must be a uint32, got ${seed}`);
+  seedBits[0] = seed | 0;
+  native.write(t, seedBits);
+}
+
 export function disposeAll(ts: Iterable<Tensor | null | undefined>): void {
   for (const t of ts) t?.dispose();
 }

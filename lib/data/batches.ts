@@ -5,7 +5,7 @@
 // a GPU they never return to the host; only the batch's indices (B int32) are uploaded.
 import type { BatchParams } from '../../binding.js';
 import { native } from '../backend.js';
-import { empty, type Tensor } from '../tensor.js';
+import { empty, seedTensor, writeSeed, type Tensor } from '../tensor.js';
 import type { DeviceSplit } from './device.js';
 import { CHANNELS, CIFAR10_MEAN, CIFAR10_STD, HEIGHT, WIDTH } from './layout.js';
 import { deriveSeed, permutation } from './rng.js';
@@ -38,7 +38,20 @@ export interface Batch {
   step: number;
 }
 
-interface Slots { images: Tensor; labels: Tensor; indices: Tensor; }
+/** A batch whose indices and augmentation seed are on the device, ready for launch(). Valid until the next
+ *  prepare() of a batch of the same size (which reuses its tensors). */
+export interface PreparedBatch {
+  size: number;
+  epoch: number;
+  step: number;
+  /** int32 [size]: the records of the batch (the loader's tensor, at a fixed address per batch size). */
+  readonly indices: Tensor;
+  /** int32 [1]: the augmentation seed's bits, read by loadBatch on the device (fixed address per batch size). */
+  readonly seed: Tensor;
+  readonly params: BatchParams;
+}
+
+interface Slots { images: Tensor; labels: Tensor; indices: Tensor; seed: Tensor; prepared: PreparedBatch | null; }
 
 const TAG_SHUFFLE = 0x53485546;
 const TAG_AUGMENT = 0x41554746;
@@ -115,14 +128,37 @@ export class BatchLoader {
     };
   }
 
-  /** Fills and returns batch `step` of `epoch`. */
+  /** Fills and returns batch `step` of `epoch`: launch(prepare(epoch, step)). */
   load(epoch: number, step: number): Batch {
+    return this.launch(this.prepare(epoch, step));
+  }
+
+  /** The host half of batch `step` of `epoch`: writes its indices and augmentation seed into the device
+   *  tensors of its size (the full batch's or the partial last one's). */
+  prepare(epoch: number, step: number): PreparedBatch {
     const idx = this.batchIndices(epoch, step);
-    const s = idx.length === this.full.indices.size ? this.full : (this.partial ??= this.slots(idx.length));
+    const s = this.slotFor(idx.length);
+    const params = this.params(epoch, step);
     native.write(s.indices, idx);
-    native.loadBatch(this.data.images, s.indices, s.images, this.params(epoch, step));
+    writeSeed(s.seed, params.seed);
+    s.prepared = { size: idx.length, epoch, step, indices: s.indices, seed: s.seed, params };
+    return s.prepared;
+  }
+
+  /** The device half: gathers and augments the prepared batch (the seed read from the device) and its
+   *  labels into the loader's tensors. Device work only, no host state changes. */
+  launch(prepared: PreparedBatch): Batch {
+    const s = prepared.size === this.full.indices.size ? this.full : this.partial;
+    if (!s || prepared.indices !== s.indices) {
+      throw new Error(`BatchLoader.launch: batch ${prepared.step} of epoch ${prepared.epoch} was not prepared by this loader (or the loader was disposed since)`);
+    }
+    if (s.prepared !== prepared) {
+      throw new Error(`BatchLoader.launch: batch ${prepared.step} of epoch ${prepared.epoch} is no longer prepared: its tensors now hold ` +
+        (s.prepared ? `batch ${s.prepared.step} of epoch ${s.prepared.epoch}` : 'nothing (the loader was disposed)'));
+    }
+    native.loadBatch(this.data.images, s.indices, s.images, prepared.params, s.seed);
     native.gatherLabels(this.data.labels, s.indices, s.labels);
-    return { images: s.images, labels: s.labels, size: idx.length, epoch, step };
+    return { images: s.images, labels: s.labels, size: prepared.size, epoch: prepared.epoch, step: prepared.step };
   }
 
   /** The batches of `epoch`, starting at `startStep` (to resume mid-epoch). */
@@ -143,8 +179,14 @@ export class BatchLoader {
       s?.images.dispose();
       s?.labels.dispose();
       s?.indices.dispose();
+      s?.seed.dispose();
+      if (s) s.prepared = null;
     }
     this.partial = null;
+  }
+
+  private slotFor(n: number): Slots {
+    return n === this.full.indices.size ? this.full : (this.partial ??= this.slots(n));
   }
 
   private slots(n: number): Slots {
@@ -153,6 +195,8 @@ export class BatchLoader {
       images: empty(d, [n, CHANNELS, HEIGHT, WIDTH], 'float32'),
       labels: empty(d, [n], 'int32'),
       indices: empty(d, [n], 'int32'),
+      seed: seedTensor(d),
+      prepared: null,
     };
   }
 }

@@ -16,5 +16,5 @@ export { terminalProgress, type DownloadProgress, type ProgressSink } from './pr
 export { checksumFile, checksumProblem, verifyFile } from './verify.js';
 export { splitToDevice, type DeviceSplit } from './device.js';
 export { mirroredSplit, mirrorPixels } from './mirror.js';
-export { BatchLoader, evalBatches, trainBatches, type Batch, type BatchLoaderOptions } from './batches.js';
+export { BatchLoader, evalBatches, trainBatches, type Batch, type BatchLoaderOptions, type PreparedBatch } from './batches.js';
 export { Rng, deriveSeed, permutation, shuffleInPlace } from './rng.js';

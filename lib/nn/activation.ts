@@ -1,6 +1,6 @@
 // Shape-preserving layers without parameters: ReLU, Dropout, and Flatten.
 import { native, type Device, type Layout } from '../backend.js';
-import type { Tensor } from '../tensor.js';
+import { seedTensor, writeSeed, type Tensor } from '../tensor.js';
 import { activationLayout, BuildCache, checkInput, Module, numel, shapeKey } from './module.js';
 import { mixSeed } from './rng.js';
 
@@ -66,13 +66,19 @@ export class ReLU extends Module {
 }
 
 /** Inverted dropout with a counter-based seed: step k of a layer uses mixSeed(seed, k), so a resumed
- *  run (counter restored from the checkpoint) draws the same masks. Identity in eval mode. */
+ *  run (counter restored from the checkpoint) draws the same masks. Identity in eval mode.
+ *  prepareStep() draws the next step's seed ahead and writes it to a device tensor, which the forward's
+ *  kernel reads: a replayed CUDA graph then gets a new mask every step. */
 export class Dropout extends Module {
   readonly p: number;
   seed = 0;
   /** Forward passes in training mode so far (the RNG position). */
   counter = 0;
   private readonly cache = new BuildCache<SameShapeBuild>();
+  /** int32 [1] on the layer's device: the seed prepareStep drew (allocated on the first prepareStep). */
+  private seedT: Tensor | null = null;
+  /** The seed written to seedT for the next forward, or null when that forward is not prepared. */
+  private preparedSeed: number | null = null;
 
   constructor(p = 0.5) {
     super();
@@ -101,11 +107,32 @@ export class Dropout extends Module {
     return this.training && this.p > 0;
   }
 
+  /** The seed tensor the prepared forward reads (null before the first prepareStep in training). */
+  get seedTensor(): Tensor | null {
+    return this.seedT;
+  }
+
+  prepareStep(): void {
+    if (!this.active()) return;
+    let t = this.seedT;
+    if (t?.device !== this.device) {
+      t?.dispose();
+      t = this.seedT = seedTensor(this.device);
+    }
+    this.preparedSeed = mixSeed(this.seed, this.counter++);
+    writeSeed(t, this.preparedSeed);
+  }
+
   forward(x: Tensor): Tensor {
     const e = this.cache.current;
     checkInput('Dropout', x, e && { shape: e.xShape, layout: e.xLayout });
+    const prepared = this.preparedSeed;
+    this.preparedSeed = null;
     if (!this.active()) return x;
-    native.dropoutForward(x, e!.mask!, e!.y!, this.p, mixSeed(this.seed, this.counter++));
+    if (prepared === null) native.dropoutForward(x, e!.mask!, e!.y!, this.p, mixSeed(this.seed, this.counter++));
+    // The seed tensor is read on the device (a graph replays it); the number is the same seed, for checks.
+    // A layer moved to another device since prepareStep passes the number alone.
+    else native.dropoutForward(x, e!.mask!, e!.y!, this.p, prepared, this.seedT!.device === x.device ? this.seedT : null);
     return e!.y!;
   }
 
@@ -120,6 +147,13 @@ export class Dropout extends Module {
 
   protected releaseBuilds(): void {
     this.cache.clear();
+  }
+
+  dispose(): void {
+    super.dispose();
+    this.seedT?.dispose();
+    this.seedT = null;
+    this.preparedSeed = null;
   }
 }
 

@@ -22,6 +22,8 @@ export class BatchNorm2d extends Module {
   readonly runningVar: BufferEntry;
   /** PyTorch's num_batches_tracked (an int64 buffer there): kept on the host, saved in state dicts. */
   numBatchesTracked = 0;
+  /** The next forward was prepared (prepareStep counted it). */
+  private prepared = false;
   /** Set by Sequential when a ReLU follows: y is written rectified, and the backward masks dy by y itself
    *  (the ReLU's backward then does nothing): one pass fewer over memory each way. */
   fuseRelu = false;
@@ -72,9 +74,17 @@ export class BatchNorm2d extends Module {
     checkInput('BatchNorm2d', x, e && { shape: e.xShape, layout: e.xLayout });
     native.batchNorm2dForward(x, this.weight.value, this.bias.value, this.runningMean.value, this.runningVar.value,
       e!.y, this.saveMean!, this.saveInvStd!, { training: this.training, momentum: this.momentum, eps: this.eps, relu: this.fuseRelu });
-    if (this.training) this.numBatchesTracked++;
+    if (this.training && !this.prepared) this.numBatchesTracked++;
+    this.prepared = false;
     this.lastX = x;
     return e!.y;
+  }
+
+  /** Counts the next training forward's batch ahead (the running statistics are updated on the device). */
+  prepareStep(): void {
+    if (!this.training) return;
+    this.numBatchesTracked++;
+    this.prepared = true;
   }
 
   backward(dy: Tensor): Tensor | null {

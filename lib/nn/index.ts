@@ -10,6 +10,9 @@
 //   - Linear + ReLU pairs are fused too, not only Conv2d + ReLU.
 //   - BatchNorm2d's num_batches_tracked is a host counter (numBatchesTracked), saved as an int64 scalar
 //     in state dicts; buffers() lists only the running_mean/running_var tensors.
+//   - prepareStep() (Module, and SoftmaxCrossEntropyLoss.prepareStep(batchSize)) does a training step's host
+//     effects ahead of its forward (BatchNorm's count, Dropout's seed written to a device tensor, the loss's
+//     counts), leaving forward/loss/backward device work that a captured CUDA graph can replay.
 //   - Params are allocated on the cpu at construction; build(device) moves them (to(device)). Param
 //     objects from parameters() read the live tensors through getters, but optimizer state is allocated
 //     where the params are when the optimizer is made: build/to(device) first, then create it.

@@ -28,6 +28,8 @@ export class SoftmaxCrossEntropyLoss {
   correct: Tensor | null = null;
   private batches = 0;
   private samples = 0;
+  /** The batch size prepareStep counted for the next forward, or null when it is not prepared. */
+  private preparedSize: number | null = null;
   private readonly cache = new BuildCache<LossBuild>();
 
   constructor(opts: { labelSmoothing?: number } = {}) {
@@ -60,12 +62,29 @@ export class SoftmaxCrossEntropyLoss {
     if (e.dlogits.shape[0] !== logits.shape[0] || e.dlogits.shape[1] !== logits.shape[1]) {
       throw new RangeError(`SoftmaxCrossEntropyLoss: logits are [${logits.shape.join(', ')}], built for [${e.dlogits.shape.join(', ')}]`);
     }
+    const prepared = this.preparedSize;
+    this.preparedSize = null;
+    if (prepared !== null && prepared !== logits.shape[0]) {
+      throw new RangeError(`SoftmaxCrossEntropyLoss: prepareStep counted a batch of ${prepared}, but the logits are [${logits.shape.join(', ')}]`);
+    }
     const grad = opts.grad ?? true;
     native.softmaxCrossEntropy(logits, labels, grad ? e.dlogits : null, this.lossAcc, this.labelSmoothing, true);
     native.countCorrect(logits, labels, this.correct, true);
-    this.batches++;
-    this.samples += logits.shape[0];
+    if (prepared === null) this.count(logits.shape[0]);
     return grad ? e.dlogits : null;
+  }
+
+  /** Counts the next forward's batch (of batchSize samples) ahead, so that the forward is device work only
+   *  (a captured CUDA graph replays it); called again before that forward, it counts one more batch. */
+  prepareStep(batchSize: number): void {
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`SoftmaxCrossEntropyLoss.prepareStep: batchSize must be a positive integer, got ${batchSize}`);
+    this.count(batchSize);
+    this.preparedSize = batchSize;
+  }
+
+  private count(samples: number): void {
+    this.batches++;
+    this.samples += samples;
   }
 
   /** Reads the accumulators (a host sync); `reset` (default true) starts a new window. */

@@ -104,6 +104,20 @@ export abstract class Module {
   /** Writes parameter gradients and returns the preallocated input gradient (null when not needed). */
   abstract backward(dy: Tensor): Tensor | null;
 
+  /**
+   * Does the host-side effects of the next training forward ahead of it (counters, per-step seeds written
+   * to device tensors), so that the forward, backward and loss are device work only, which a captured CUDA
+   * graph can replay. The next forward then does none of them; a forward that was not prepared does them
+   * itself, as always. Called again before that forward (a replayed step runs no forward), it does the
+   * effects of one more step: k calls with k replays leave every counter where k eager steps would.
+   * Call it after build() (device tensors it writes live on the built device), in the mode (train/eval)
+   * of the forward it prepares. Containers recurse into their children; layers without per-step host
+   * state do nothing.
+   */
+  prepareStep(): void {
+    for (const [, c] of this.children()) c.prepareStep();
+  }
+
   train(mode = true): this {
     this.training = mode;
     for (const [, c] of this.children()) c.train(mode);

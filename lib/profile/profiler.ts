@@ -124,9 +124,10 @@ export class Profiler {
     const stack = this.stack;
     for (const [name, m] of this.modules) {
       const layer = this.layerId(layerName(name, m));
-      for (const phase of ['forward', 'backward'] as const) {
-        const original = m[phase] as Fn;
-        this.replace(m, phase, function (this: unknown, ...args: unknown[]) {
+      // prepareStep is the host half of the forward (Dropout's seed write): its calls count as the forward's.
+      for (const [key, phase] of [['forward', 'forward'], ['backward', 'backward'], ['prepareStep', 'forward']] as const) {
+        const original = m[key] as Fn;
+        this.replace(m, key, function (this: unknown, ...args: unknown[]) {
           stack.push({ layer, phase });
           try {
             return original.apply(this, args);

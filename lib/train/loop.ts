@@ -213,15 +213,19 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
   };
   /** One optimizer step on the next batch. */
   const trainStep = (): void => {
-    const b = loader.load(st.epoch, st.stepInEpoch);
-    model.build(device, [b.size, 3, 32, 32]);
+    // Prepare: every host effect of the step (batch indices and seeds written to the device, counters).
+    const pb = loader.prepare(st.epoch, st.stepInEpoch);
+    const logitsShape = model.build(device, [pb.size, 3, 32, 32]);
+    loss.build(device, logitsShape);
     model.train();
-    guard?.save();
-    const logits = model.forward(b.images);
-    loss.build(device, logits.shape);
-    const dlogits = loss.forward(logits, b.labels)!;
-    model.backward(dlogits);
+    guard?.save(); // before prepareStep, so that restore() also takes back its BatchNorm counts
+    model.prepareStep();
+    loss.prepareStep(pb.size);
     optimizer.lr = scheduleLr(schedule, o.lr, st.globalStep);
+    // Launch: device work only.
+    const b = loader.launch(pb);
+    const dlogits = loss.forward(model.forward(b.images), b.labels)!;
+    model.backward(dlogits);
     if (guard) {
       const r = loss.read();
       if (Number.isFinite(r.loss) && guard.gradientsFinite(params)) {

@@ -37,7 +37,8 @@ struct BackendStatus {
   /* elementwise */ \
   VGG_PRE void reluForward(const Tensor& x, const Tensor& y) VGG_POST; \
   VGG_PRE void reluBackward(const Tensor& y, const Tensor& dy, const Tensor& dx) VGG_POST; \
-  VGG_PRE void dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) VGG_POST; \
+  /* seedTensor (int32 [1], plain, on the op's device, or null): the uint32 seed's bits, read by the op in place of `seed` */ \
+  VGG_PRE void dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed, const Tensor* seedTensor) VGG_POST; \
   VGG_PRE void dropoutBackward(const Tensor& dy, const Tensor& mask, const Tensor& dx, float p) VGG_POST; \
   VGG_PRE void axpby(const Tensor& x, const Tensor& y, float alpha, float beta) VGG_POST; \
   VGG_PRE void cast(const Tensor& src, const Tensor& dst) VGG_POST; \
@@ -65,7 +66,8 @@ struct BackendStatus {
   VGG_PRE void adagradUpdate(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradParams& p) VGG_POST; \
  \
   /* data */ \
-  VGG_PRE void loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p) VGG_POST; \
+  /* seedTensor as dropoutForward's: replaces p.seed */ \
+  VGG_PRE void loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p, const Tensor* seedTensor) VGG_POST; \
   VGG_PRE void gatherLabels(const Tensor& labels, const Tensor& indices, const Tensor& out) VGG_POST;
 
 class Backend {

@@ -19,4 +19,8 @@ VGG_HD float rngUniform(uint64_t seed, uint64_t counter) { return (float)(rngBit
 // Uniform integer in [0, n).
 VGG_HD uint32_t rngBelow(uint64_t seed, uint64_t counter, uint32_t n) { return (uint32_t)((rngBits(seed, counter) >> 32) % n); }
 
+// The seed an op uses: the uint32 whose bits a seed tensor (int32 [1]) holds, or the number passed when
+// there is none. A seed in device memory lets a replayed CUDA graph draw a new mask each step.
+VGG_HD uint64_t seedFrom(const int32_t* seedBits, uint64_t seed) { return seedBits ? (uint64_t)(uint32_t)seedBits[0] : seed; }
+
 }  // namespace vgg

@@ -12,7 +12,7 @@ static void checkIndices(const char* op, const Tensor& indices, int64_t N) {
       throw RangeErr(outOfRange(op, "indices", b, ix[b], N));
 }
 
-void CpuBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p) {
+void CpuBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p, const Tensor* seedTensor) {
   const int64_t N = dataset.shape[0], C = dataset.shape[1];
   const int32_t H = (int32_t)dataset.shape[2], W = (int32_t)dataset.shape[3];
   const int64_t B = indices.numel();
@@ -22,10 +22,11 @@ void CpuBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const T
   float* dst = out.as<float>();
   const bool norm = !p.mean.empty(), reflect = p.padMode == PadMode::reflect;
   const int64_t plane = (int64_t)H * W;
+  const uint64_t seed = seedFrom(seedTensor ? seedTensor->as<int32_t>() : nullptr, p.seed);
 #pragma omp parallel for collapse(2) if (B * C * plane > 65536)
   for (int64_t b = 0; b < B; b++)
     for (int64_t c = 0; c < C; c++) {
-      const CropFlip cf = drawCropFlip(p.seed, b, p.cropPad, p.flip);
+      const CropFlip cf = drawCropFlip(seed, b, p.cropPad, p.flip);
       const uint8_t* s = src + ((int64_t)ix[b] * C + c) * plane;
       float* o = dst + (b * C + c) * plane;
       const float mean = norm ? p.mean[c] : 0.0f, std = norm ? p.std[c] : 1.0f;

@@ -65,7 +65,8 @@ static void forLogical(const Tensor& x, F&& f) {
     }
 }
 
-void CpuBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) {
+void CpuBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seedArg, const Tensor* seedTensor) {
+  const uint64_t seed = seedFrom(seedTensor ? seedTensor->as<int32_t>() : nullptr, seedArg);
   uint8_t* mp = mask.as<uint8_t>();
   const float scale = dropoutScale(p);
   byDType(x, [&](auto tag) {

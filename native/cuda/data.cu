@@ -21,7 +21,9 @@ struct BatchArgs {
 // One thread per output element; the transform is core/augment.h, shared with the CPU backend, so the
 // batch matches the CPU's bit for bit. Indices live on the device: an out-of-range one turns its sample
 // into NaN and is recorded for the next read to report (fault.h; the CPU checks them on the host).
-__global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, float* out, BatchArgs a, DeviceFault* fault) {
+__global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, float* out, BatchArgs a, const int32_t* seedBits,
+                                DeviceFault* fault) {
+  const uint64_t seed = seedFrom(seedBits, a.seed);
   int64_t total = (int64_t)a.B * a.C * a.H * a.W;
   VGG_GRID_LOOP(e, total) {
     int32_t x = (int32_t)(e % a.W), y = (int32_t)(e / a.W % a.H);
@@ -33,7 +35,7 @@ __global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, flo
       out[e] = NAN;
       continue;
     }
-    CropFlip cf = drawCropFlip(a.seed, b, a.pad, a.flip);
+    CropFlip cf = drawCropFlip(seed, b, a.pad, a.flip);
     int32_t sy = sourceRow(y, a.H, a.pad, cf, a.reflect), sx = sourceCol(x, a.W, a.pad, cf, a.reflect);
     uint8_t v = (sy < 0 || sx < 0) ? 0 : data[(((int64_t)idx * a.C + c) * a.H + sy) * a.W + sx];
     out[e] = a.normalize ? normalizePixel(v, a.scale, a.mean[c], a.std[c]) : normalizePixel(v, a.scale, 0.0f, 1.0f);
@@ -51,7 +53,7 @@ __global__ void gatherLabelsKernel(const T* labels, const int32_t* indices, int3
 
 }  // namespace
 
-void CudaBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p) {
+void CudaBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const Tensor& out, const BatchParams& p, const Tensor* seedTensor) {
   const char* op = "loadBatch";
   requirePlainF32(op, {&out});
   BatchArgs a{};
@@ -77,7 +79,8 @@ void CudaBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const 
   }
   int64_t total = out.numel();
   Context& c = ctx(op);
-  loadBatchKernel<<<blocksFor(total), kThreads, 0, c.stream>>>(dataset.as<uint8_t>(), indices.as<int32_t>(), out.as<float>(), a, c.fault);
+  loadBatchKernel<<<blocksFor(total), kThreads, 0, c.stream>>>(dataset.as<uint8_t>(), indices.as<int32_t>(), out.as<float>(), a,
+                                                                 seedTensor ? seedTensor->as<int32_t>() : nullptr, c.fault);
   checkLaunch(op, "loadBatchKernel");
 }
 

@@ -145,7 +145,9 @@ static LogicalIndex logicalIndex(const Tensor& t) {
 }
 
 template <class T>
-__global__ void dropoutKernel(const T* x, uint8_t* mask, T* y, int64_t n, float p, float scale, uint64_t seed, LogicalIndex logical) {
+__global__ void dropoutKernel(const T* x, uint8_t* mask, T* y, int64_t n, float p, float scale, uint64_t seedArg, const int32_t* seedBits,
+                              LogicalIndex logical) {
+  const uint64_t seed = seedFrom(seedBits, seedArg);
   VGG_GRID_LOOP(j, n) {
     int64_t i = logical(j);
     uint8_t keep = dropoutKeep(seed, (uint64_t)i, p);
@@ -224,7 +226,7 @@ void CudaBackend::reluBackward(const Tensor& y, const Tensor& dy, const Tensor& 
   checkLaunch(op, "reluBackwardKernel");
 }
 
-void CudaBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed) {
+void CudaBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tensor& y, float p, uint64_t seed, const Tensor* seedTensor) {
   const char* op = "dropoutForward";
   requireActivation(op, {&x, &y});
   int64_t n = x.numel();
@@ -232,7 +234,8 @@ void CudaBackend::dropoutForward(const Tensor& x, const Tensor& mask, const Tens
   cudaStream_t s = ctx(op).stream;
   byType(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    dropoutKernel<T><<<blocksFor(n), kThreads, 0, s>>>(x.as<T>(), mask.as<uint8_t>(), y.as<T>(), n, p, scale, seed, logicalIndex(x));
+    dropoutKernel<T><<<blocksFor(n), kThreads, 0, s>>>(x.as<T>(), mask.as<uint8_t>(), y.as<T>(), n, p, scale, seed,
+                                                     seedTensor ? seedTensor->as<int32_t>() : nullptr, logicalIndex(x));
   });
   checkLaunch(op, "dropoutKernel");
 }

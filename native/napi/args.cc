@@ -202,6 +202,17 @@ void Args::noAlias(const Tensor& a, const char* an, const Tensor& b, const char*
   if (a.storage == b.storage) rangeError(fmt("%s and %s must not share storage", an, bn));
 }
 
+const Tensor* seedTensorArg(Args& a, size_t i, const Tensor& ref) {
+  const Tensor* s = a.tensorOrNull(i, "seedTensor");
+  if (!s) return nullptr;
+  a.dtype(*s, "seedTensor", DType::i32);
+  a.shapeIs(*s, "seedTensor", {1});
+  a.plain(*s, "seedTensor");
+  if (s->device != ref.device)
+    a.rangeError(fmt("seedTensor is on %s but the op's tensors are on %s", deviceName(s->device), deviceName(ref.device)));
+  return s;
+}
+
 Napi::Value guard(const Napi::CallbackInfo& info, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
   Napi::Env env = info.Env();
   try {

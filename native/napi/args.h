@@ -68,6 +68,9 @@ class Args {
 const char* jsTypeName(const Napi::Value& v);
 // A device name argument ('cpu' or 'cuda').
 Device deviceArg(Args& a, size_t i);
+// The optional seed tensor of a random op (argument i; null/undefined/absent -> nullptr): int32 [1],
+// plain, on `ref`'s device. The op only reads it (and no output can alias it: none is int32).
+const Tensor* seedTensorArg(Args& a, size_t i, const Tensor& ref);
 
 // Runs fn, turning C++ exceptions into thrown JS errors (TypeError, RangeError, Error with op/call).
 Napi::Value guard(const Napi::CallbackInfo& info, Napi::Value (*fn)(const Napi::CallbackInfo&));

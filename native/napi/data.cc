@@ -38,7 +38,7 @@ static BatchParams batchParams(Args& a, size_t i, const Tensor& dataset) {
 }
 
 static Napi::Value loadBatch(const Napi::CallbackInfo& info) {
-  Args a(info, "loadBatch", 4, 4);
+  Args a(info, "loadBatch", 4, 5);
   Tensor& ds = a.tensor(0, "dataset");
   Tensor& ix = a.tensor(1, "indices");
   Tensor& out = a.tensor(2, "out");
@@ -51,7 +51,8 @@ static Napi::Value loadBatch(const Napi::CallbackInfo& info) {
   a.plain(out, "out");
   a.sameDevice({&ds, &out});
   a.shapeIs(out, "out", {ix.shape[0], ds.shape[1], ds.shape[2], ds.shape[3]});
-  if (out.numel()) backendFor(ds.device).loadBatch(ds, ix, out, p);
+  const Tensor* seedTensor = seedTensorArg(a, 4, ds);
+  if (out.numel()) backendFor(ds.device).loadBatch(ds, ix, out, p, seedTensor);
   out.touch();
   return info.Env().Undefined();
 }

@@ -53,7 +53,7 @@ static Napi::Value reluBackward(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value dropoutForward(const Napi::CallbackInfo& info) {
-  Args a(info, "dropoutForward", 5, 5);
+  Args a(info, "dropoutForward", 5, 6);
   Tensor& x = a.tensor(0, "x");
   Tensor& mask = a.tensor(1, "mask");
   Tensor& y = a.tensor(2, "y");
@@ -61,7 +61,8 @@ static Napi::Value dropoutForward(const Napi::CallbackInfo& info) {
   uint64_t seed = (uint64_t)seedArg(a, 4);
   floatLike(a, x, "x", y, "y");
   checkMask(a, x, mask);
-  if (x.numel()) backendFor(x.device).dropoutForward(x, mask, y, p, seed);
+  const Tensor* seedTensor = seedTensorArg(a, 5, x);
+  if (x.numel()) backendFor(x.device).dropoutForward(x, mask, y, p, seed, seedTensor);
   y.touch();
   mask.touch();
   return info.Env().Undefined();

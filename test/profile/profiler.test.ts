@@ -70,8 +70,8 @@ describe('profiler', () => {
     const before = Object.fromEntries(Object.keys(PROFILED_OPS).map((k) => [k, (native as unknown as Record<string, unknown>)[k]]));
     const { model, step } = setup();
     const p = new Profiler('cpu', model);
-    const ownMethods = () => model.namedModules().filter(([, m]) => Object.prototype.hasOwnProperty.call(m, 'forward') ||
-      Object.prototype.hasOwnProperty.call(m, 'backward')).length;
+    const ownMethods = () => model.namedModules().filter(([, m]) => ['forward', 'backward', 'prepareStep'].some((k) =>
+      Object.prototype.hasOwnProperty.call(m, k))).length;
     expect(ownMethods()).toBe(0);
     p.start();
     expect(native.conv2dForward).not.toBe(before.conv2dForward);
@@ -129,6 +129,23 @@ describe('profiler', () => {
     expect(r.rows.reduce((a, x) => a + x.calls, 0)).toBe(r.opsMs); // 1 ms per call
     // the layers in the order they first ran
     expect(r.rows[0].layer).toBe('net.0 Conv2d(3,8)');
+  });
+
+  it("counts a Dropout's prepareStep (its seed written to the device) in the Dropout's forward", () => {
+    const { model, step } = setup();
+    step();
+    const p = new Profiler('cpu', model, new TickClock());
+    p.start();
+    for (let i = 0; i < 2; i++) {
+      model.prepareStep();
+      step();
+      p.step();
+    }
+    const r = p.stop();
+    const drops = model.namedModules().filter(([, m]) => m.typeName === 'Dropout').map(([name]) => `${name} Dropout(0.25)`);
+    expect(drops).toHaveLength(2);
+    for (const d of drops) expect(row(r, d, 'write (host to device)')?.calls, d).toBe(2);
+    expect(row(r, 'data', 'write (host to device)')).toBeUndefined();
   });
 
   it('measures wall time on the CPU: shares of the step add up to 1 with the time between ops', () => {
