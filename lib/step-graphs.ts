@@ -24,7 +24,8 @@ const nativeGraphs: GraphApi = {
   launch: (g) => native.graphLaunch(g),
 };
 
-export type GraphSetting = 'auto' | 'on' | 'off';
+export const GRAPH_SETTINGS = ['auto', 'on', 'off'] as const;
+export type GraphSetting = (typeof GRAPH_SETTINGS)[number];
 
 export interface StepGraphOptions {
   device: Device;
@@ -92,8 +93,10 @@ export class StepGraphs {
     return this.offReason === null;
   }
 
-  /** Runs one step of kind `key`: eagerly, captured then launched, or replayed. */
-  run(key: string, body: () => void): StepRun {
+  /** Runs one step of kind `key`: eagerly, captured then launched, or replayed. `rearm` is called before
+   *  the body runs again after a failed capture (the attempt consumed the step's preparations: see
+   *  Module.rearmStep). */
+  run(key: string, body: () => void, rearm?: () => void): StepRun {
     const e = this.enabled ? this.entry(key) : null;
     if (!e || e.failure !== null || e.eagerRuns < this.warmup) {
       body();
@@ -108,6 +111,7 @@ export class StepGraphs {
     }
     const graph = this.capture(key, e, body);
     if (!graph) {
+      rearm?.();
       body(); // nothing ran while capturing: the step's work is still to do
       this.counts.eager++;
       return 'eager';

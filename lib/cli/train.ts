@@ -24,7 +24,7 @@ export interface TrainFlags {
   reluOnLogits?: boolean; widthDivisor?: number; epochs?: number; batchSize?: number; optimizer?: string; lr?: number; momentum?: number;
   nesterov?: boolean; weightDecay?: number; schedule?: string; warmupShare?: number; labelSmoothing?: number; init?: string; augment?: boolean;
   padMode?: string; tta?: string;
-  normalize?: boolean; display?: number; saveEvery?: number; out?: string; runsDir?: string; overwrite?: boolean; seed?: number; backend?: string; threads?: number; tf32?: boolean; precision?: string;
+  normalize?: boolean; display?: number; saveEvery?: number; out?: string; runsDir?: string; overwrite?: boolean; seed?: number; backend?: string; threads?: number; tf32?: boolean; graphs?: string; precision?: string;
   limit?: number; testLimit?: number; eval?: boolean; report?: boolean; skipNonFinite?: boolean; resume?: string; log?: string; progress?: boolean;
   profile?: boolean; profileSteps?: number; profileWarmup?: number;
 }
@@ -38,7 +38,7 @@ export function flagsToInput(f: TrainFlags): TrainInput {
     momentum: f.momentum, nesterov: f.nesterov, weightDecay: f.weightDecay, schedule: f.schedule, warmupShare: f.warmupShare, padMode: f.padMode, tta: f.tta,
     labelSmoothing: f.labelSmoothing, init: f.init ? (INIT_ALIASES[f.init] ?? f.init) : undefined, augment: f.augment,
     normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, runsDir: f.runsDir, overwrite: f.overwrite, seed: f.seed, backend: f.backend,
-    threads: f.threads, tf32: f.tf32, precision: f.precision, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
+    threads: f.threads, tf32: f.tf32, graphs: f.graphs, precision: f.precision, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
     profile: f.profile, profileSteps: f.profileSteps, profileWarmup: f.profileWarmup,
   };
   for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
@@ -84,6 +84,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--backend <name>').choices(['auto', 'cpu', 'cuda']))
     .option('--threads <n>', 'CPU threads (0: all cores)', int('threads'))
     .option('--tf32', 'TF32 tensor-core math for fp32 convolutions and GEMMs (CUDA; faster, ~1e-3 relative products)')
+    .addOption(new Option('--graphs <mode>', 'CUDA graphs for the training and evaluation steps: auto (on for cuda unless VGG_CIFAR_CUDA_GRAPHS=0) or off; same results either way').choices(['auto', 'off']))
     .addOption(new Option('--precision <p>', 'bf16: mixed precision (bf16 activations, fp32 master weights): faster on Ampere+ GPUs and on most AVX512-BF16/AMX CPUs (`vgg-cifar info` shows the measured speed)').choices(['fp32', 'bf16']))
     .option('--limit <n>', 'train on the first n training images', int('limit'))
     .option('--test-limit <n>', 'evaluate on the first n test images', int('test-limit'))

@@ -79,6 +79,8 @@ export class Dropout extends Module {
   private seedT: Tensor | null = null;
   /** The seed written to seedT for the next forward, or null when that forward is not prepared. */
   private preparedSeed: number | null = null;
+  /** The seed the last prepareStep drew (what rearmStep prepares again). */
+  private lastPrepared: number | null = null;
 
   constructor(p = 0.5) {
     super();
@@ -119,8 +121,12 @@ export class Dropout extends Module {
       t?.dispose();
       t = this.seedT = seedTensor(this.device);
     }
-    this.preparedSeed = mixSeed(this.seed, this.counter++);
+    this.preparedSeed = this.lastPrepared = mixSeed(this.seed, this.counter++);
     writeSeed(t, this.preparedSeed);
+  }
+
+  rearmStep(): void {
+    if (this.active()) this.preparedSeed = this.lastPrepared;
   }
 
   forward(x: Tensor): Tensor {
@@ -153,7 +159,7 @@ export class Dropout extends Module {
     super.dispose();
     this.seedT?.dispose();
     this.seedT = null;
-    this.preparedSeed = null;
+    this.preparedSeed = this.lastPrepared = null;
   }
 }
 

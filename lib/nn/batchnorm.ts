@@ -24,6 +24,7 @@ export class BatchNorm2d extends Module {
   numBatchesTracked = 0;
   /** The next forward was prepared (prepareStep counted it). */
   private prepared = false;
+  private lastPrepared = false;
   /** Set by Sequential when a ReLU follows: y is written rectified, and the backward masks dy by y itself
    *  (the ReLU's backward then does nothing): one pass fewer over memory each way. */
   fuseRelu = false;
@@ -84,7 +85,11 @@ export class BatchNorm2d extends Module {
   prepareStep(): void {
     if (!this.training) return;
     this.numBatchesTracked++;
-    this.prepared = true;
+    this.prepared = this.lastPrepared = true;
+  }
+
+  rearmStep(): void {
+    this.prepared = this.lastPrepared;
   }
 
   backward(dy: Tensor): Tensor | null {

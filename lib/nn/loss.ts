@@ -30,6 +30,7 @@ export class SoftmaxCrossEntropyLoss {
   private samples = 0;
   /** The batch size prepareStep counted for the next forward, or null when it is not prepared. */
   private preparedSize: number | null = null;
+  private lastPrepared: number | null = null;
   private readonly cache = new BuildCache<LossBuild>();
 
   constructor(opts: { labelSmoothing?: number } = {}) {
@@ -79,7 +80,13 @@ export class SoftmaxCrossEntropyLoss {
   prepareStep(batchSize: number): void {
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`SoftmaxCrossEntropyLoss.prepareStep: batchSize must be a positive integer, got ${batchSize}`);
     this.count(batchSize);
-    this.preparedSize = batchSize;
+    this.preparedSize = this.lastPrepared = batchSize;
+  }
+
+  /** Prepares the next forward again as the last prepareStep did, without counting again (see
+   *  Module.rearmStep). */
+  rearmStep(): void {
+    this.preparedSize = this.lastPrepared;
   }
 
   private count(samples: number): void {

@@ -118,6 +118,12 @@ export abstract class Module {
     for (const [, c] of this.children()) c.prepareStep();
   }
 
+  /** Prepares the next forward again as the last prepareStep() did, without its effects: for a step whose
+   *  prepared forward ran but whose device work was thrown away (a failed CUDA graph capture). */
+  rearmStep(): void {
+    for (const [, c] of this.children()) c.rearmStep();
+  }
+
   train(mode = true): this {
     this.training = mode;
     for (const [, c] of this.children()) c.train(mode);

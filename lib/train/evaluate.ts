@@ -9,6 +9,7 @@ import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
 import { BatchLoader } from '../data/batches.js';
 import type { DeviceSplit } from '../data/device.js';
 import { flipTtaPredictions, type TtaMode } from './tta.js';
+import { StepGraphs, type GraphSetting } from '../step-graphs.js';
 
 export interface EvalResult {
   split: 'test' | 'train';
@@ -40,6 +41,10 @@ export interface EvalOptions {
   /** The split mirrored left-right on the same device (mirroredSplit + splitToDevice), for tta 'flip';
    *  made here (a device-to-host copy of the pixels) when not given. Callers that evaluate often pass it. */
   mirrored?: DeviceSplit;
+  /** CUDA graphs for the batches of the plain (no TTA) evaluation on the cuda backend (default 'auto'). */
+  graphs?: GraphSetting;
+  /** Told once why a graph capture failed (the batches then run eagerly). */
+  onNotice?: (message: string) => void;
 }
 
 export function evaluateSplit(model: Module, data: DeviceSplit, o: EvalOptions): EvalResult {
@@ -64,24 +69,31 @@ function plainPredictions(model: Module, data: DeviceSplit, o: EvalOptions): { p
   const loss = new SoftmaxCrossEntropyLoss();
   const predictions = new Int32Array(n);
   const preds = new Map<number, Tensor>();
+  // One graph per batch size for this evaluation: the loader's and the loss's tensors are its own.
+  const graphs = new StepGraphs({ device: data.device, graphs: o.graphs, onNotice: o.onNotice });
   let lossSum = 0;
   try {
-    let offset = 0;
-    for (const b of loader.epoch(0)) {
-      model.build(data.device, [b.size, 3, 32, 32]);
-      const logits = model.forward(b.images);
-      loss.build(data.device, logits.shape);
-      loss.forward(logits, b.labels, { grad: false });
-      let p = preds.get(b.size);
-      if (!p) preds.set(b.size, (p = empty(data.device, [b.size], 'int32')));
-      native.argmax(logits, p);
-      predictions.set(native.toArray(p) as Int32Array, offset);
+    for (let step = 0, offset = 0; step < loader.batchesPerEpoch; step++) {
+      const pb = loader.prepare(0, step);
+      loss.build(data.device, model.build(data.device, [pb.size, 3, 32, 32]));
+      let p = preds.get(pb.size);
+      if (!p) preds.set(pb.size, (p = empty(data.device, [pb.size], 'int32')));
+      const argmax = p;
+      loss.prepareStep(pb.size);
+      graphs.run(`evaluation batch ${pb.size}`, () => {
+        const b = loader.launch(pb);
+        const logits = model.forward(b.images);
+        loss.forward(logits, b.labels, { grad: false });
+        native.argmax(logits, argmax);
+      }, () => loss.rearmStep());
+      predictions.set(native.toArray(argmax) as Int32Array, offset);
       // weighted by the batch's size: a mean of batch means would overweight the last, partial batch
-      lossSum += loss.read().loss * b.size;
-      offset += b.size;
+      lossSum += loss.read().loss * pb.size;
+      offset += pb.size;
     }
     return { predictions, loss: lossSum / n };
   } finally {
+    graphs.dispose();
     loader.dispose();
     loss.dispose();
     for (const p of preds.values()) p.dispose();

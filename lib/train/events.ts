@@ -1,4 +1,5 @@
 // What a training run reports, as plain objects (they cross the worker boundary by structured clone).
+import type { StepGraphStats } from '../step-graphs.js';
 import type { ProfileReport } from '../profile/index.js';
 
 export type { ProfileReport, ProfileRow } from '../profile/index.js';
@@ -106,6 +107,9 @@ export interface TrainHistory {
   /** The profiler's numbers when the run was started with `profile: true` and measured at least one step
    *  (formatProfile() makes the table). */
   profile?: ProfileReport;
+  /** How the training steps ran on the cuda backend: eagerly, captured or replayed as CUDA graphs, and why
+   *  graphs were off (null when they were on). */
+  graphs?: StepGraphStats & { off: string | null };
 }
 
 export type WorkerMessage =

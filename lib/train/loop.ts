@@ -25,6 +25,7 @@ import { reluZeroFractions } from './activity.js';
 import { findNonFinite } from './nonfinite.js';
 import { EvenlySpaced, MAX_WARNINGS } from './series.js';
 import { ProfileWindow } from './profile-window.js';
+import { StepGraphs } from '../step-graphs.js';
 import type { TrainOptions } from './options.js';
 import { claimRunFolder, type ClaimedFolder } from './run-folder.js';
 import { TICK_MS, type CheckpointEvent, type EpochEvent, type ProgressEvent, type TrainHistory, type TrainHooks, type WarningEvent } from './events.js';
@@ -211,6 +212,12 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
     hooks.onTick?.({ epoch: st.epoch + 1, step: st.globalStep, stepInEpoch: st.stepInEpoch, stepsPerEpoch,
       trainSeconds: trainedSeconds + (now - epochTrainStart) / 1000 });
   };
+  // Profiling times each op, which a replayed graph does not show.
+  const graphs = new StepGraphs({ device, graphs: o.profile ? 'off' : o.graphs, onNotice: (message) => warn({ kind: 'other', message }) });
+  const rearm = () => {
+    model.rearmStep();
+    loss.rearmStep();
+  };
   /** One optimizer step on the next batch. */
   const trainStep = (): void => {
     // Prepare: every host effect of the step (batch indices and seeds written to the device, counters).
@@ -222,10 +229,15 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
     model.prepareStep();
     loss.prepareStep(pb.size);
     optimizer.lr = scheduleLr(schedule, o.lr, st.globalStep);
-    // Launch: device work only.
-    const b = loader.launch(pb);
-    const dlogits = loss.forward(model.forward(b.images), b.labels)!;
-    model.backward(dlogits);
+    // The optimizer joins the captured step unless the guard decides on the host whether it runs.
+    const withUpdate = !guard && optimizer.graphable;
+    if (withUpdate) optimizer.prepareStep();
+    // Launch: device work only, which a CUDA graph replays (one graph per batch size).
+    graphs.run(`${withUpdate ? 'training' : 'forward-backward'} batch ${pb.size}`, () => {
+      const b = loader.launch(pb);
+      model.backward(loss.forward(model.forward(b.images), b.labels)!);
+      if (withUpdate) optimizer.applyStep();
+    }, rearm);
     if (guard) {
       const r = loss.read();
       if (Number.isFinite(r.loss) && guard.gradientsFinite(params)) {
@@ -241,11 +253,11 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
             `(--skip-non-finite; ${guard.skipped} skipped so far); ${findNonFinite(model).message}` });
         }
       }
-    } else optimizer.step();
+    } else if (!withUpdate) optimizer.step();
     st.stepInEpoch++;
     st.globalStep++;
-    windowImages += b.size;
-    epochImages += b.size;
+    windowImages += pb.size;
+    epochImages += pb.size;
   };
   /** A reading of the loss (every `display` steps and at the end of the epoch); false when the run stops. */
   const reading = (): boolean => {
@@ -325,7 +337,8 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
       let testAccuracy: number | null = null;
       if (test) {
         const ev = evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes, split: 'test',
-          labels: testHost.labels, tta: o.tta, mirrored: testMirrored ?? undefined });
+          labels: testHost.labels, tta: o.tta, mirrored: testMirrored ?? undefined, graphs: o.profile ? 'off' : o.graphs,
+          onNotice: (message) => warn({ kind: 'other', message }) });
         testLoss = ev.loss;
         testAccuracy = ev.accuracy;
         lastEval = { ...ev, epoch: st.epoch };
@@ -341,6 +354,8 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
       if (st.epoch < o.epochs) await publish('running');
     }
   } finally {
+    history.graphs = { ...graphs.stats, off: graphs.offReason };
+    graphs.dispose();
     profile?.cancel();
     loader.dispose();
     guard?.dispose();

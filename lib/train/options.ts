@@ -2,6 +2,7 @@
 // messages that name the option and the allowed values.
 import { PRECISIONS, type Precision } from '../nn/module.js';
 import { TTA_MODES, type TtaMode } from './tta.js';
+import { GRAPH_SETTINGS, type GraphSetting } from '../step-graphs.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'adagrad' | 'sgd';
 export type ScheduleName = 'constant' | 'step' | 'multistep' | 'cosine' | 'onecycle' | 'linear';
@@ -61,6 +62,10 @@ export interface TrainOptions {
   /** TF32 tensor-core math for fp32 convolutions and GEMMs on the CUDA backend (faster, ~1e-3 relative
    *  products); off by default. The CPU backend always computes in fp32. */
   tf32: boolean;
+  /** CUDA graphs for the training and evaluation steps on the cuda backend (lib/step-graphs.ts): 'auto'
+   *  (default) uses them unless VGG_CIFAR_CUDA_GRAPHS=0; 'off' runs every op as it is called. Results are
+   *  the same either way. Profiling turns them off (it times each op). */
+  graphs: GraphSetting;
   /** 'bf16': mixed precision (bf16 activations and convolution/GEMM inputs, fp32 master weights,
    *  gradients, optimizer state, BatchNorm statistics and loss); 'fp32' by default. */
   precision: Precision;
@@ -272,6 +277,7 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.backend = oneOf('backend', o.backend, ['auto', 'cpu', 'cuda'] as const);
   o.threads = num('threads', o.threads, 0, 1024, true);
   o.tf32 = bool('tf32', o.tf32);
+  o.graphs = oneOf('graphs', o.graphs, GRAPH_SETTINGS);
   o.precision = oneOf('precision', o.precision, PRECISIONS);
   o.limit = num('limit', o.limit, 0, 1e9, true);
   o.testLimit = num('testLimit', o.testLimit, 0, 1e9, true);

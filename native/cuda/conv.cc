@@ -202,7 +202,8 @@ const void* krscFilter(const char* op, const Tensor& w, cudaStream_t s) {
     retainWhileCaptured(it->second.data);
     return it->second.data.get();
   }
-  for (auto i = filters.begin(); i != filters.end();) {
+  // cudaFree cannot run inside a capture: dead copies wait for the next eager miss.
+  for (auto i = filters.begin(); capture == 0 && i != filters.end();) {
     if (i->second.owner.expired()) {
       dropFilter(i->second);
       i = filters.erase(i);
@@ -211,7 +212,10 @@ const void* krscFilter(const char* op, const Tensor& w, cudaStream_t s) {
     }
   }
   FilterCopy& f = filters[w.storage.get()];
-  if (f.owner.lock() != w.storage || f.bytes != w.bytes()) dropFilter(f);
+  if (f.owner.lock() != w.storage || f.bytes != w.bytes()) {
+    requireNotCapturing(op, "allocating a KRSC copy of the weights");
+    dropFilter(f);
+  }
   if (!f.data) {
     requireNotCapturing(op, "allocating a KRSC copy of the weights");
     void* p = nullptr;

@@ -97,6 +97,35 @@ describe('prepareStep of the layers', () => {
     expect(loss.read().batches).toBe(1);
   });
 
+  it('rearmStep: a prepared forward whose work was thrown away (a failed capture) runs again as the same prepared step', () => {
+    const ref = small();
+    const m = small();
+    const loss = keep(new SoftmaxCrossEntropyLoss());
+    const x = input([5, 3, 32, 32], 6);
+    const labels = keep(fromInt32('cpu', [5], randInt(5, 6, 10)));
+    ref.build('cpu', x.shape);
+    loss.build('cpu', m.build('cpu', x.shape));
+    ref.prepareStep();
+    const expected = bits(ref.forward(x));
+    m.prepareStep();
+    loss.prepareStep(5);
+    loss.forward(m.forward(x), labels); // the thrown-away attempt consumed the preparation
+    m.rearmStep();
+    loss.rearmStep();
+    const y = m.forward(x);
+    expect(bits(y)).toEqual(expected); // same dropout masks: the same seeds, not fresh draws
+    loss.forward(y, labels);
+    expect(modules(m, Dropout).map((d) => d.counter)).toEqual([1, 1]);
+    expect(modules(m, BatchNorm2d).map((n) => n.numBatchesTracked)).toEqual(modules(m, BatchNorm2d).map(() => 1));
+    expect(loss.read().batches).toBe(1);
+    // without a preparation to repeat, rearmStep arms nothing: the next forward counts itself
+    const fresh = small();
+    fresh.build('cpu', x.shape);
+    fresh.rearmStep();
+    fresh.forward(x);
+    expect(modules(fresh, Dropout).map((d) => d.counter)).toEqual([1, 1]);
+  });
+
   it('the prepared dropout mask is the one the eager layer draws for the same step, and eval prepares nothing', () => {
     const d = keep(new Dropout(0.5));
     const e = keep(new Dropout(0.5));
