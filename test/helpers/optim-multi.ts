@@ -91,10 +91,11 @@ export function updateMulti(set: ParamSet, c: Case): void {
   else native.adagradUpdateMulti(set.params, set.grads, list(set, 'sum'), set.coeffs);
 }
 
-/** Runs one step per entry of `grads` (gradSeries) on the set, per tensor or multi-tensor. */
-export function runSteps(set: ParamSet, c: Case, grads: Float32Array[][], multi: boolean): void {
+/** Runs one step per entry of `grads` (gradSeries) on the set, per tensor or multi-tensor; the first is
+ *  step `first` (1-based). */
+export function runSteps(set: ParamSet, c: Case, grads: Float32Array[][], multi: boolean, first = 1): void {
   grads.forEach((gs, k) => {
-    const t = k + 1;
+    const t = first + k;
     gs.forEach((g, i) => native.write(set.grads[i], g));
     if (multi) {
       writeCoefficients(set, c, t);
