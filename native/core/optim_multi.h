@@ -43,25 +43,25 @@ struct OptimCoeffBlob {
 };
 static_assert(sizeof(OptimCoeffBlob) <= kOptimCoeffFloats * sizeof(float), "coefficients outgrew optimizerCoefficientsSize");
 
-// Zero-filled first: the padding that goes to the device is deterministic.
-inline OptimCoeffBlob coeffBlob(const SgdParams& p) {
+// Zero-filled first: the bytes past the kind's own struct are zero.
+inline OptimCoeffBlob emptyBlob(OptimKind k) {
   OptimCoeffBlob b;
   std::memset(&b, 0, sizeof b);
-  b.kind = (uint32_t)OptimKind::sgd;
+  b.kind = (uint32_t)k;
+  return b;
+}
+inline OptimCoeffBlob coeffBlob(const SgdParams& p) {
+  OptimCoeffBlob b = emptyBlob(OptimKind::sgd);
   b.sgd = sgdCoeffs(p);
   return b;
 }
 inline OptimCoeffBlob coeffBlob(const AdamParams& p) {
-  OptimCoeffBlob b;
-  std::memset(&b, 0, sizeof b);
-  b.kind = (uint32_t)OptimKind::adam;
+  OptimCoeffBlob b = emptyBlob(OptimKind::adam);
   b.adam = adamCoeffs(p);
   return b;
 }
 inline OptimCoeffBlob coeffBlob(const AdagradParams& p) {
-  OptimCoeffBlob b;
-  std::memset(&b, 0, sizeof b);
-  b.kind = (uint32_t)OptimKind::adagrad;
+  OptimCoeffBlob b = emptyBlob(OptimKind::adagrad);
   b.adagrad = adagradCoeffs(p);
   return b;
 }

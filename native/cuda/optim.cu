@@ -151,7 +151,6 @@ Table buildTable(const char* op, const MultiTensorLists& l, std::vector<uint64_t
   size_t tBytes = ts.size() * sizeof(DevTensor), bytes = tBytes + cs.size() * sizeof(DevChunk);
   void* p = nullptr;
   checkCuda(cudaMalloc(&p, bytes), op, "cudaMalloc (pointer table)");
-  // cudaFree waits for work in flight on the device, so an evicted table is never freed under a kernel.
   Table t{std::move(key), std::shared_ptr<void>(p, [](void* q) { cudaFree(q); })};
   std::vector<char> host(bytes);
   std::memcpy(host.data(), ts.data(), tBytes);
@@ -176,7 +175,12 @@ Table tableFor(const char* op, const MultiTensorLists& l, bool optionalGiven, cu
     return c.lru.front();
   }
   c.lru.push_front(buildTable(op, l, std::move(key), stream));
-  if (c.lru.size() > kMaxTables) c.lru.pop_back();
+  if (c.lru.size() > kMaxTables) {
+    // An update queued with the oldest table may still be running (a graph that captured it holds its own
+    // reference; eviction only follows a build, which no capture allows).
+    checkCuda(cudaStreamSynchronize(stream), op, "cudaStreamSynchronize (pointer table eviction)");
+    c.lru.pop_back();
+  }
   return c.lru.front();
 }
 
