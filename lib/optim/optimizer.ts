@@ -123,16 +123,15 @@ export abstract class Optimizer<O extends BaseOptions> {
     this.groups.forEach((g, i) => {
       const states = this.groupStates(g);
       if (!states.length) return;
-      if (uniformStep(states) === null) {
-        g.params.forEach((p, k) => {
-          states[k].step++;
-          this.update(p, g.options, states[k]);
-        });
+      if (uniformStep(states) !== null) {
+        this.prepareGroup(i, states);
+        this.applyGroup(i, states);
         return;
       }
-      for (const s of states) s.step++;
-      this.writeCoefficients(g.options, states[0].step, this.coeffs[i]!);
-      this.updateMulti(g.params, g.options, states, this.coeffs[i]!);
+      g.params.forEach((p, k) => {
+        states[k].step++;
+        this.update(p, g.options, states[k]);
+      });
     });
   }
 
@@ -148,12 +147,7 @@ export abstract class Optimizer<O extends BaseOptions> {
    */
   prepareStep(): void {
     this.requireGraphable('prepareStep');
-    this.groups.forEach((g, i) => {
-      const states = this.groupStates(g);
-      if (!states.length) return;
-      for (const s of states) s.step++;
-      this.writeCoefficients(g.options, states[0].step, this.coeffs[i]!);
-    });
+    this.groups.forEach((g, i) => this.prepareGroup(i, this.groupStates(g)));
   }
 
   /**
@@ -163,10 +157,17 @@ export abstract class Optimizer<O extends BaseOptions> {
    */
   applyStep(): void {
     this.requireGraphable('applyStep');
-    this.groups.forEach((g, i) => {
-      const states = this.groupStates(g);
-      if (states.length) this.updateMulti(g.params, g.options, states, this.coeffs[i]!);
-    });
+    this.groups.forEach((g, i) => this.applyGroup(i, this.groupStates(g)));
+  }
+
+  private prepareGroup(i: number, states: ParamState[]): void {
+    if (!states.length) return;
+    for (const s of states) s.step++;
+    this.writeCoefficients(this.groups[i].options, states[0].step, this.coeffs[i]!);
+  }
+
+  private applyGroup(i: number, states: ParamState[]): void {
+    if (states.length) this.updateMulti(this.groups[i].params, this.groups[i].options, states, this.coeffs[i]!);
   }
 
   private groupStates(g: ParamGroup<O>): ParamState[] {
