@@ -196,6 +196,35 @@ export interface Binding {
   adamUpdate(param: NativeTensor, grad: NativeTensor, expAvg: NativeTensor, expAvgSq: NativeTensor, maxExpAvgSq: NativeTensor | null, p: AdamParams): void;
   adagradUpdate(param: NativeTensor, grad: NativeTensor, stateSum: NativeTensor, p: AdagradParams): void;
 
+  // ----- multi-tensor optimizer updates: every parameter of a group in one launch (PyTorch's fused
+  // optimizers), bit for bit equal to the per-tensor updates above. The step's scalars are not arguments
+  // but a coefficients tensor on the device, written before the update: a captured CUDA graph replays the
+  // update with the learning rate and step count written last. -----
+  /** float32 elements of a coefficients tensor (one step's folded scalars, opaque, tagged with the optimizer's kind). */
+  readonly optimizerCoefficientsSize: number;
+  /**
+   * Folds one step's scalars on the host in double, exactly as sgdUpdate / adamUpdate / adagradUpdate do,
+   * and writes them into `coeffs` (float32 [optimizerCoefficientsSize], plain, on the device of the update)
+   * in stream order. Host work: RangeError while a graph capture runs (write them between replays).
+   */
+  sgdCoefficients(p: SgdParams, coeffs: NativeTensor): void;
+  adamCoefficients(p: AdamParams, coeffs: NativeTensor): void;
+  adagradCoefficients(p: AdagradParams, coeffs: NativeTensor): void;
+  /**
+   * One launch over every parameter of a group: the i-th entries of the lists belong to parameter i and are
+   * checked as the per-tensor update checks them; the lists are non-empty and of one length, on one device,
+   * and nothing updated shares storage with any other tensor of the call. The update reads its scalars from
+   * `coeffs` (written by the matching *Coefficients). Coefficients of another optimizer, or momentum > 0 with
+   * momentumBufs null (amsgrad with maxExpAvgSq null), are refused without updating anything: at once with a
+   * RangeError on the CPU, and on CUDA (where only the device sees the coefficients) by the next read from
+   * the device (toArray), which throws that RangeError. On CUDA the first call with a new set of tensors
+   * builds a device table of their pointers (kept for the 32 most recent sets): run it once before capturing.
+   */
+  sgdUpdateMulti(params: readonly NativeTensor[], grads: readonly NativeTensor[], momentumBufs: readonly NativeTensor[] | null, coeffs: NativeTensor): void;
+  adamUpdateMulti(params: readonly NativeTensor[], grads: readonly NativeTensor[], expAvg: readonly NativeTensor[], expAvgSq: readonly NativeTensor[],
+    maxExpAvgSq: readonly NativeTensor[] | null, coeffs: NativeTensor): void;
+  adagradUpdateMulti(params: readonly NativeTensor[], grads: readonly NativeTensor[], stateSum: readonly NativeTensor[], coeffs: NativeTensor): void;
+
   // ----- data -----
   /** out[b] = transform(dataset[indices[b]]): gather from a uint8 NCHW dataset, scale, normalize, random
    *  crop and flip. dataset [N,C,H,W] uint8, indices [B] int32, out [B,C,H,W] float32. seedTensor as

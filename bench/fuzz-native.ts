@@ -47,6 +47,7 @@ const T = {
   g: f32([16]), b: f32([16]), rm: f32([16]), rv: f32([16]), sm: f32([16]), si: f32([16]), dg: f32([16]), db: f32([16]),
   logits: f32([4, 10]), labels: i32([4], (i) => i * 2), dlogits: f32([4, 10]), acc: f32([1]), cnt: i32([1], () => 0), am: i32([4], () => 0), probs: f32([4, 10]),
   p: f32([5, 7]), gr: f32([5, 7]), m1: f32([5, 7]), m2: f32([5, 7]), m3: f32([5, 7]),
+  q: f32([3]), qg: f32([3]), q1: f32([3]), q2: f32([3]), q3: f32([3]), co: f32([native.optimizerCoefficientsSize]),
   ds: u8([6, 3, 8, 8]), ix: i32([2], (i) => i * 5), out: f32([2, 3, 8, 8]), lab8: u8([6]), outl: i32([2], () => 0),
   seed: i32([1], () => -7), // the seed tensor of dropoutForward and loadBatch (uint32 bits: 2^32 - 7)
 };
@@ -89,6 +90,12 @@ const VALID: Record<string, () => unknown[]> = {
   sgdUpdate: () => [T.p, T.gr, T.m1, sgd],
   adamUpdate: () => [T.p, T.gr, T.m1, T.m2, T.m3, { ...adam, amsgrad: true }],
   adagradUpdate: () => [T.p, T.gr, T.m1, adagrad],
+  sgdCoefficients: () => [{ ...sgd, firstStep: false }, T.co],
+  adamCoefficients: () => [{ ...adam, amsgrad: true }, T.co],
+  adagradCoefficients: () => [adagrad, T.co],
+  sgdUpdateMulti: () => [[T.p, T.q], [T.gr, T.qg], [T.m1, T.q1], T.co],
+  adamUpdateMulti: () => [[T.p, T.q], [T.gr, T.qg], [T.m1, T.q1], [T.m2, T.q2], [T.m3, T.q3], T.co],
+  adagradUpdateMulti: () => [[T.p, T.q], [T.gr, T.qg], [T.m1, T.q1], T.co],
   loadBatch: () => [T.ds, T.ix, T.out, batch, T.seed],
   gatherLabels: () => [T.lab8, T.ix, T.outl],
 };

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Binding, BackendInfo, Device } from '../binding.js';
 
-export type { Binding, BackendInfo, Device, DType, Layout, NativeGraph, NativeTensor } from '../binding.js';
+export type { AdagradParams, AdamParams, Binding, BackendInfo, Device, DType, Layout, NativeGraph, NativeTensor, SgdParams } from '../binding.js';
 
 /** The package's root folder (holds package.json), from lib/ or dist/lib/. */
 export function packageRoot(): string {

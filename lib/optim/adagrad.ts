@@ -1,5 +1,6 @@
 // Adagrad (torch.optim.Adagrad formulas) on native.adagradUpdate: the optimizer the report switched to.
-import { native } from '../backend.js';
+import { native, type AdagradParams } from '../backend.js';
+import type { Tensor } from '../tensor.js';
 import type { Param } from '../nn/module.js';
 import { Optimizer, type BaseOptions, type GroupSpec, type ParamState } from './optimizer.js';
 
@@ -32,8 +33,18 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   protected update(p: Param, o: AdagradOptions, s: ParamState): void {
-    native.adagradUpdate(p.value, p.grad, s.tensors.sum, {
-      lr: o.lr, lrDecay: o.lrDecay, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize, step: s.step,
-    });
+    native.adagradUpdate(p.value, p.grad, s.tensors.sum, adagradParams(o, s.step));
   }
+
+  protected writeCoefficients(o: AdagradOptions, step: number, coeffs: Tensor): void {
+    native.adagradCoefficients(adagradParams(o, step), coeffs);
+  }
+
+  protected updateMulti(ps: Param[], _o: AdagradOptions, states: ParamState[], coeffs: Tensor): void {
+    native.adagradUpdateMulti(ps.map((p) => p.value), ps.map((p) => p.grad), states.map((s) => s.tensors.sum), coeffs);
+  }
+}
+
+function adagradParams(o: AdagradOptions, step: number): AdagradParams {
+  return { lr: o.lr, lrDecay: o.lrDecay, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize, step };
 }

@@ -1,5 +1,6 @@
 // Adam and AdamW (torch.optim.Adam / AdamW formulas) on native.adamUpdate.
-import { native } from '../backend.js';
+import { native, type AdamParams } from '../backend.js';
+import type { Tensor } from '../tensor.js';
 import type { Param } from '../nn/module.js';
 import { Optimizer, type BaseOptions, type GroupSpec, type ParamState } from './optimizer.js';
 
@@ -30,10 +31,21 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 
   protected update(p: Param, o: AdamOptions, s: ParamState): void {
-    native.adamUpdate(p.value, p.grad, s.tensors.exp_avg, s.tensors.exp_avg_sq, s.tensors.max_exp_avg_sq ?? null, {
-      lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay,
-      decoupled: this.decoupled, amsgrad: o.amsgrad, maximize: o.maximize, step: s.step,
-    });
+    native.adamUpdate(p.value, p.grad, s.tensors.exp_avg, s.tensors.exp_avg_sq, s.tensors.max_exp_avg_sq ?? null, this.params(o, s.step));
+  }
+
+  protected writeCoefficients(o: AdamOptions, step: number, coeffs: Tensor): void {
+    native.adamCoefficients(this.params(o, step), coeffs);
+  }
+
+  protected updateMulti(ps: Param[], o: AdamOptions, states: ParamState[], coeffs: Tensor): void {
+    const st = (k: string) => states.map((s) => s.tensors[k]);
+    native.adamUpdateMulti(ps.map((p) => p.value), ps.map((p) => p.grad), st('exp_avg'), st('exp_avg_sq'), o.amsgrad ? st('max_exp_avg_sq') : null, coeffs);
+  }
+
+  private params(o: AdamOptions, step: number): AdamParams {
+    return { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decoupled: this.decoupled, amsgrad: o.amsgrad,
+      maximize: o.maximize, step };
   }
 }
 

@@ -1,5 +1,8 @@
 // The optimizer base: parameter groups with their own options, per-parameter state tensors allocated
 // once on the parameters' device (so steps allocate nothing), and state dicts keyed by parameter name.
+// A step updates each group in one multi-tensor launch that reads the step's scalars (lr, bias
+// corrections) from a small coefficients tensor on the device: prepareStep() writes them from the host,
+// applyStep() only launches, so a captured CUDA graph can replay applyStep() after each prepareStep().
 import { native } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 import type { Param } from '../nn/module.js';
@@ -49,6 +52,9 @@ export abstract class Optimizer<O extends BaseOptions> {
   abstract readonly kind: string;
   readonly groups: Array<ParamGroup<O>>;
   protected readonly state = new Map<string, ParamState>();
+  /** Per group: the step's coefficients (float32 [native.optimizerCoefficientsSize] on the params' device);
+   *  null for a group without parameters. */
+  private readonly coeffs: Array<Tensor | null>;
 
   constructor(params: Param[] | Array<GroupSpec<O>>, defaults: O) {
     const specs: Array<GroupSpec<O>> = params.length > 0 && 'value' in params[0] ? [{ params: params as Param[] } as GroupSpec<O>] : (params as Array<GroupSpec<O>>);
@@ -74,6 +80,12 @@ export abstract class Optimizer<O extends BaseOptions> {
         this.state.set(p.name, { step: 0, tensors });
       }
     }
+    this.coeffs = this.groups.map((g) => {
+      if (!g.params.length) return null;
+      const c = native.empty(g.params[0].value.device, [native.optimizerCoefficientsSize], 'float32');
+      native.fill(c, 0); // holds no coefficients: an applyStep() before any prepareStep() is refused, not run on garbage
+      return c;
+    });
   }
 
   /** Names of the state tensors kept per parameter under these options (PyTorch's keys). */
@@ -81,7 +93,12 @@ export abstract class Optimizer<O extends BaseOptions> {
   protected initialStateValue(_key: string, _o: O): number {
     return 0;
   }
+  /** The per-tensor update of one parameter (the path for groups whose step counts differ). */
   protected abstract update(p: Param, o: O, s: ParamState): void;
+  /** Writes the coefficients of a step whose count (after it) is `step` for every parameter of the group. */
+  protected abstract writeCoefficients(o: O, step: number, coeffs: Tensor): void;
+  /** One multi-tensor update of every parameter of the group from the coefficients last written. */
+  protected abstract updateMulti(params: Param[], o: O, states: ParamState[], coeffs: Tensor): void;
 
   protected validate(o: O): void {
     if (!(o.lr >= 0)) throw new RangeError(`${this.constructor.name}: lr must be >= 0, got ${o.lr}`);
@@ -100,15 +117,69 @@ export abstract class Optimizer<O extends BaseOptions> {
     for (const g of this.groups) g.options.lr = base === 0 ? v : (v * g.initialLr) / base;
   }
 
-  /** One update of every parameter from its current gradient. */
+  /** One update of every parameter from its current gradient: one launch per group whose parameters
+   *  share a step count (always, unless a loaded state dict had uneven ones), per tensor otherwise. */
   step(): void {
-    for (const g of this.groups) {
-      for (const p of g.params) {
-        const s = this.state.get(p.name)!;
-        s.step++;
-        this.update(p, g.options, s);
+    this.groups.forEach((g, i) => {
+      const states = this.groupStates(g);
+      if (!states.length) return;
+      if (uniformStep(states) !== null) {
+        this.prepareGroup(i, states);
+        this.applyGroup(i, states);
+        return;
       }
-    }
+      g.params.forEach((p, k) => {
+        states[k].step++;
+        this.update(p, g.options, states[k]);
+      });
+    });
+  }
+
+  /** Whether applyStep() can update every group (each group's parameters share one step count). */
+  get graphable(): boolean {
+    return this.groups.every((g) => uniformStep(this.groupStates(g)) !== null);
+  }
+
+  /**
+   * The host part of one step: every parameter's step count +1, then each group's coefficients written
+   * (current lr, bias corrections) on the device, in stream order. prepareStep(); applyStep() is step().
+   * Throws RangeError when the optimizer is not graphable.
+   */
+  prepareStep(): void {
+    this.requireGraphable('prepareStep');
+    this.groups.forEach((g, i) => this.prepareGroup(i, this.groupStates(g)));
+  }
+
+  /**
+   * The device part of one step: one multi-tensor update per group reading the coefficients the last
+   * prepareStep() wrote. No host-to-device transfer and no host state change, so a captured CUDA graph may
+   * replay it in place of calling it again.
+   */
+  applyStep(): void {
+    this.requireGraphable('applyStep');
+    this.groups.forEach((g, i) => this.applyGroup(i, this.groupStates(g)));
+  }
+
+  private prepareGroup(i: number, states: ParamState[]): void {
+    if (!states.length) return;
+    for (const s of states) s.step++;
+    this.writeCoefficients(this.groups[i].options, states[0].step, this.coeffs[i]!);
+  }
+
+  private applyGroup(i: number, states: ParamState[]): void {
+    if (states.length) this.updateMulti(this.groups[i].params, this.groups[i].options, states, this.coeffs[i]!);
+  }
+
+  private groupStates(g: ParamGroup<O>): ParamState[] {
+    return g.params.map((p) => this.state.get(p.name)!);
+  }
+
+  private requireGraphable(what: string): void {
+    const i = this.groups.findIndex((g) => uniformStep(this.groupStates(g)) === null);
+    if (i < 0) return;
+    const steps = [...new Set(this.groupStates(this.groups[i]).map((s) => s.step))].slice(0, 4);
+    throw new RangeError(`${this.constructor.name}.${what}: the parameters of group ${i} have different step counts (${steps.join(', ')}), ` +
+      'as a loaded state dict may leave them: one launch cannot update them; step() updates them one by one');
   }
 
   /** Parameter updates done so far (of the first parameter). */
@@ -165,5 +236,13 @@ export abstract class Optimizer<O extends BaseOptions> {
   dispose(): void {
     for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.dispose();
     this.state.clear();
+    for (const c of this.coeffs) c?.dispose();
+    this.coeffs.fill(null);
   }
+}
+
+/** The step count every state shares, or null when they differ. */
+function uniformStep(states: ParamState[]): number | null {
+  const s = states[0]?.step ?? 0;
+  return states.every((x) => x.step === s) ? s : null;
 }

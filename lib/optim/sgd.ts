@@ -1,5 +1,6 @@
 // SGD with momentum, dampening and Nesterov (torch.optim.SGD formulas) on native.sgdUpdate.
-import { native } from '../backend.js';
+import { native, type SgdParams } from '../backend.js';
+import type { Tensor } from '../tensor.js';
 import type { Param } from '../nn/module.js';
 import { Optimizer, type BaseOptions, type GroupSpec, type ParamState } from './optimizer.js';
 
@@ -28,9 +29,19 @@ export class SGD extends Optimizer<SgdOptions> {
   }
 
   protected update(p: Param, o: SgdOptions, s: ParamState): void {
-    native.sgdUpdate(p.value, p.grad, s.tensors.momentum_buffer ?? null, {
-      lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay,
-      maximize: o.maximize, firstStep: s.step === 1,
-    });
+    native.sgdUpdate(p.value, p.grad, s.tensors.momentum_buffer ?? null, sgdParams(o, s.step));
   }
+
+  protected writeCoefficients(o: SgdOptions, step: number, coeffs: Tensor): void {
+    native.sgdCoefficients(sgdParams(o, step), coeffs);
+  }
+
+  protected updateMulti(ps: Param[], o: SgdOptions, states: ParamState[], coeffs: Tensor): void {
+    const bufs = o.momentum > 0 ? states.map((s) => s.tensors.momentum_buffer) : null;
+    native.sgdUpdateMulti(ps.map((p) => p.value), ps.map((p) => p.grad), bufs, coeffs);
+  }
+}
+
+function sgdParams(o: SgdOptions, step: number): SgdParams {
+  return { lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay, maximize: o.maximize, firstStep: step === 1 };
 }

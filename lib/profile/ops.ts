@@ -49,6 +49,12 @@ export const PROFILED_OPS: Readonly<Record<string, OpInfo>> = {
   sgdUpdate: { op: 'sgd update', kind: 'optimizer', outside: 'optimizer' },
   adamUpdate: { op: 'adam update', kind: 'optimizer', outside: 'optimizer' },
   adagradUpdate: { op: 'adagrad update', kind: 'optimizer', outside: 'optimizer' },
+  sgdUpdateMulti: { op: 'sgd update (multi-tensor)', kind: 'optimizer', outside: 'optimizer' },
+  adamUpdateMulti: { op: 'adam update (multi-tensor)', kind: 'optimizer', outside: 'optimizer' },
+  adagradUpdateMulti: { op: 'adagrad update (multi-tensor)', kind: 'optimizer', outside: 'optimizer' },
+  sgdCoefficients: { op: 'sgd coefficients', kind: 'optimizer', outside: 'optimizer' },
+  adamCoefficients: { op: 'adam coefficients', kind: 'optimizer', outside: 'optimizer' },
+  adagradCoefficients: { op: 'adagrad coefficients', kind: 'optimizer', outside: 'optimizer' },
   loadBatch: { op: 'loadBatch', kind: 'data', outside: 'data' },
   gatherLabels: { op: 'gatherLabels', kind: 'data', outside: 'data' },
   write: { op: 'write (host to device)', kind: 'data', outside: 'data' },
@@ -59,5 +65,5 @@ export const PROFILED_OPS: Readonly<Record<string, OpInfo>> = {
  *  profiler's own timing events). */
 export const UNPROFILED: ReadonlySet<string> = new Set([
   'version', 'napiVersion', 'backends', 'setThreads', 'getThreads', 'setTf32', 'empty', 'fromArray', 'preferredLayout',
-  'liveBytes', 'maxPool2dWorkspaceSize', 'timingMark', 'timingRead', 'Tensor',
+  'liveBytes', 'maxPool2dWorkspaceSize', 'timingMark', 'timingRead', 'Tensor', 'optimizerCoefficientsSize',
 ]);

@@ -6,6 +6,7 @@
 #include <string>
 #include "core/capture.h"
 #include "core/errors.h"
+#include "core/optim_multi.h"
 #include "core/params.h"
 #include "core/tensor.h"
 
@@ -64,6 +65,8 @@ struct BackendStatus {
   VGG_PRE void sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor* momentumBuf, const SgdParams& p) VGG_POST; \
   VGG_PRE void adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor* vmax, const AdamParams& p) VGG_POST; \
   VGG_PRE void adagradUpdate(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradParams& p) VGG_POST; \
+  /* every parameter of a group at once; the step's scalars come from `coeffs` (an OptimCoeffBlob) on the device */ \
+  VGG_PRE void optimizerUpdateMulti(const MultiTensorLists& lists, const Tensor& coeffs) VGG_POST; \
  \
   /* data */ \
   /* seedTensor as dropoutForward's: replaces p.seed */ \

@@ -1,6 +1,6 @@
 // Fused optimizer updates: one OpenMP pass over a parameter and its state, per-element math from
 // core/optim_math.h (shared with the CUDA backend).
-#include "core/optim_math.h"
+#include "core/optim_multi.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/simd.h"
 
@@ -62,6 +62,25 @@ void CpuBackend::adagradUpdate(const Tensor& param, const Tensor& grad, const Te
   float* w = param.as<float>();
   const float* g = grad.as<float>();
   adagradLoop(n, w, g, sum.as<float>(), c);
+}
+
+// Every parameter of a group with the per-tensor loops above (so bit for bit the same), reading the step's
+// scalars from the coefficients tensor in host memory: a wrong pairing is caught before anything is written.
+void CpuBackend::optimizerUpdateMulti(const MultiTensorLists& l, const Tensor& coeffs) {
+  const char* op = l.kind == OptimKind::sgd ? "sgdUpdateMulti" : l.kind == OptimKind::adam ? "adamUpdateMulti" : "adagradUpdateMulti";
+  OptimCoeffBlob b;
+  std::memcpy(&b, coeffs.data(), sizeof b);
+  int opt = optionalSlot(l.kind);
+  bool missing = b.kind == (uint32_t)l.kind && optionalSlotNeeded(b) && l.entries[0][opt] == nullptr;
+  std::string problem = coeffProblem(op, l.kind, b.kind, missing);
+  if (!problem.empty()) throw RangeErr(problem);
+  auto f = [](const Tensor* t) { return t ? t->as<float>() : nullptr; };
+  for (const MultiEntry& e : l.entries) {
+    int64_t n = physicalNumel(e[0]->shape, e[0]->layout);
+    if (l.kind == OptimKind::sgd) sgdLoop(n, f(e[0]), f(e[1]), b.sgd.useMomentum ? f(e[2]) : nullptr, b.sgd);
+    else if (l.kind == OptimKind::adam) adamLoop(n, f(e[0]), f(e[1]), f(e[2]), f(e[3]), b.adam.amsgrad ? f(e[4]) : nullptr, b.adam);
+    else adagradLoop(n, f(e[0]), f(e[1]), f(e[2]), b.adagrad);
+  }
 }
 
 }  // namespace vgg

@@ -6,10 +6,14 @@
 #pragma once
 #include <string>
 #include "core/errors.h"
+#include "core/optim_multi.h"
 
 namespace vgg {
 
-enum FaultCode : int { kFaultNone = 0, kFaultLabel = 1, kFaultBatchIndex = 2, kFaultGatherIndex = 3 };
+enum FaultCode : int { kFaultNone = 0, kFaultLabel = 1, kFaultBatchIndex = 2, kFaultGatherIndex = 3,
+                 // a multi-tensor optimizer update given the wrong coefficients (value: the tag found, position: the
+                 // kind wanted, limit: 1 when the optional state list was missing); the kernel updated nothing
+                 kFaultOptimCoeffs = 4 };
 
 struct DeviceFault {
   int code;  // FaultCode of the first fault since the last check
@@ -19,6 +23,12 @@ struct DeviceFault {
 };
 
 inline std::string faultMessage(const DeviceFault& f) {
+  if (f.code == kFaultOptimCoeffs) {
+    OptimKind want = (OptimKind)(uint32_t)f.position;
+    std::string op = std::string(optimKindName((uint32_t)want)) + "UpdateMulti";
+    return coeffProblem(op.c_str(), want, (uint32_t)f.value, f.limit != 0) +
+           " (found on the GPU, which updated nothing; reported at the next read from the device)";
+  }
   const char* op = f.code == kFaultLabel ? "softmaxCrossEntropy" : f.code == kFaultBatchIndex ? "loadBatch" : "gatherLabels";
   return outOfRange(op, f.code == kFaultLabel ? "labels" : "indices", f.position, f.value, f.limit) +
          " (found on the GPU; reported at the next read from the device)";

@@ -54,6 +54,27 @@ Tensor* Args::tensorOrNull(size_t i, const char* name) {
   return &tensor(i, name);
 }
 
+std::vector<Tensor*> Args::tensorList(size_t i, const char* name) {
+  if (!at(i).IsArray()) typeError(fmt("%s (argument %zu) must be an array of Tensors, got %s", name, i + 1, jsTypeName(at(i))));
+  Napi::Array arr = at(i).As<Napi::Array>();
+  if (arr.Length() == 0) rangeError(fmt("%s (argument %zu) must hold at least one Tensor, got an empty array", name, i + 1));
+  std::vector<Tensor*> out;
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    Tensor* t = unwrapTensor(v);
+    if (!t) typeError(fmt("%s[%u] must be a Tensor, got %s", name, k, jsTypeName(v)));
+    if (!t->storage) typeError(fmt("%s[%u] was disposed", name, k));
+    noteUsed(t->storage);
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::vector<Tensor*> Args::tensorListOrNull(size_t i, const char* name) {
+  if (i >= count() || at(i).IsNull() || at(i).IsUndefined()) return {};
+  return tensorList(i, name);
+}
+
 double Args::number(size_t i, const char* name) {
   if (!at(i).IsNumber()) typeError(fmt("%s (argument %zu) must be a number, got %s", name, i + 1, jsTypeName(at(i))));
   double v = at(i).As<Napi::Number>().DoubleValue();

@@ -26,6 +26,9 @@ class Args {
   Tensor& tensor(size_t i, const char* name);
   // null/undefined -> nullptr
   Tensor* tensorOrNull(size_t i, const char* name);
+  // A non-empty array of live tensors (`name[k]` in messages); the OrNull form gives {} for null/undefined.
+  std::vector<Tensor*> tensorList(size_t i, const char* name);
+  std::vector<Tensor*> tensorListOrNull(size_t i, const char* name);
   double number(size_t i, const char* name);  // finite
   int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi);
   bool boolean(size_t i, const char* name);

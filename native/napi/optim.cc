@@ -4,18 +4,19 @@
 #include <cmath>
 #include "core/backend.h"
 #include "napi/args.h"
+#include "napi/optim_args.h"
 
 namespace vgg {
 
 static const double kInf = HUGE_VAL;
 static const int64_t kMaxStep = (int64_t)1 << 52;
 
-static void like(Args& a, const Tensor& param, const Tensor& t, const char* name) {
+void like(Args& a, const Tensor& param, const Tensor& t, const char* name, const char* paramName) {
   a.dtype(t, name, DType::f32);
   a.sameDevice({&param, &t});
-  a.sameShape(param, "param", t, name);
-  a.sameLayout(param, "param", t, name);
-  a.noAlias(param, "param", t, name);
+  a.sameShape(param, paramName, t, name);
+  a.sameLayout(param, paramName, t, name);
+  a.noAlias(param, paramName, t, name);
 }
 
 static double positive(Args& a, const Napi::Object& o, const char* key) {
@@ -24,12 +25,7 @@ static double positive(Args& a, const Napi::Object& o, const char* key) {
   return v;
 }
 
-static Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
-  Args a(info, "sgdUpdate", 4, 4);
-  Tensor& param = a.tensor(0, "param");
-  Tensor& grad = a.tensor(1, "grad");
-  Tensor* buf = a.tensorOrNull(2, "momentumBuf");
-  Napi::Object o = a.object(3, "p");
+SgdParams sgdParams(Args& a, const Napi::Object& o) {
   SgdParams p;
   p.lr = (float)a.field(o, "lr", 0.0, kInf);
   p.momentum = (float)a.field(o, "momentum", 0.0, 1.0);
@@ -40,6 +36,41 @@ static Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
   p.firstStep = a.boolField(o, "firstStep");
   if (p.nesterov && (p.momentum <= 0.0f || p.dampening != 0.0f))
     a.rangeError(fmt("nesterov needs momentum > 0 and dampening 0, got momentum %g, dampening %g", p.momentum, p.dampening));
+  return p;
+}
+
+AdamParams adamParams(Args& a, const Napi::Object& o) {
+  AdamParams p;
+  p.lr = (float)a.field(o, "lr", 0.0, kInf);
+  p.beta1 = (float)a.field(o, "beta1", 0.0, 1.0);
+  p.beta2 = (float)a.field(o, "beta2", 0.0, 1.0);
+  if (p.beta1 >= 1.0f || p.beta2 >= 1.0f) a.rangeError(fmt("betas must be in [0, 1), got beta1 %g, beta2 %g", p.beta1, p.beta2));
+  p.eps = (float)positive(a, o, "eps");
+  p.weightDecay = (float)a.field(o, "weightDecay", 0.0, kInf);
+  p.decoupled = a.boolField(o, "decoupled");
+  p.amsgrad = a.boolField(o, "amsgrad");
+  p.maximize = a.boolField(o, "maximize");
+  p.step = a.intField(o, "step", 1, kMaxStep);
+  return p;
+}
+
+AdagradParams adagradParams(Args& a, const Napi::Object& o) {
+  AdagradParams p;
+  p.lr = (float)a.field(o, "lr", 0.0, kInf);
+  p.lrDecay = (float)a.field(o, "lrDecay", 0.0, kInf);
+  p.weightDecay = (float)a.field(o, "weightDecay", 0.0, kInf);
+  p.eps = (float)positive(a, o, "eps");
+  p.maximize = a.boolField(o, "maximize");
+  p.step = a.intField(o, "step", 1, kMaxStep);
+  return p;
+}
+
+static Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
+  Args a(info, "sgdUpdate", 4, 4);
+  Tensor& param = a.tensor(0, "param");
+  Tensor& grad = a.tensor(1, "grad");
+  Tensor* buf = a.tensorOrNull(2, "momentumBuf");
+  SgdParams p = sgdParams(a, a.object(3, "p"));
   a.dtype(param, "param", DType::f32);
   like(a, param, grad, "grad");
   if (p.momentum != 0.0f) {
@@ -60,18 +91,7 @@ static Napi::Value adamUpdate(const Napi::CallbackInfo& info) {
   Tensor& m = a.tensor(2, "expAvg");
   Tensor& v = a.tensor(3, "expAvgSq");
   Tensor* vmax = a.tensorOrNull(4, "maxExpAvgSq");
-  Napi::Object o = a.object(5, "p");
-  AdamParams p;
-  p.lr = (float)a.field(o, "lr", 0.0, kInf);
-  p.beta1 = (float)a.field(o, "beta1", 0.0, 1.0);
-  p.beta2 = (float)a.field(o, "beta2", 0.0, 1.0);
-  if (p.beta1 >= 1.0f || p.beta2 >= 1.0f) a.rangeError(fmt("betas must be in [0, 1), got beta1 %g, beta2 %g", p.beta1, p.beta2));
-  p.eps = (float)positive(a, o, "eps");
-  p.weightDecay = (float)a.field(o, "weightDecay", 0.0, kInf);
-  p.decoupled = a.boolField(o, "decoupled");
-  p.amsgrad = a.boolField(o, "amsgrad");
-  p.maximize = a.boolField(o, "maximize");
-  p.step = a.intField(o, "step", 1, kMaxStep);
+  AdamParams p = adamParams(a, a.object(5, "p"));
   a.dtype(param, "param", DType::f32);
   like(a, param, grad, "grad");
   like(a, param, m, "expAvg");
@@ -93,14 +113,7 @@ static Napi::Value adagradUpdate(const Napi::CallbackInfo& info) {
   Tensor& param = a.tensor(0, "param");
   Tensor& grad = a.tensor(1, "grad");
   Tensor& sum = a.tensor(2, "stateSum");
-  Napi::Object o = a.object(3, "p");
-  AdagradParams p;
-  p.lr = (float)a.field(o, "lr", 0.0, kInf);
-  p.lrDecay = (float)a.field(o, "lrDecay", 0.0, kInf);
-  p.weightDecay = (float)a.field(o, "weightDecay", 0.0, kInf);
-  p.eps = (float)positive(a, o, "eps");
-  p.maximize = a.boolField(o, "maximize");
-  p.step = a.intField(o, "step", 1, kMaxStep);
+  AdagradParams p = adagradParams(a, a.object(3, "p"));
   a.dtype(param, "param", DType::f32);
   like(a, param, grad, "grad");
   like(a, param, sum, "stateSum");
@@ -114,6 +127,7 @@ void registerOptim(Napi::Env env, Napi::Object exports) {
   VGG_EXPORT(exports, "sgdUpdate", sgdUpdate);
   VGG_EXPORT(exports, "adamUpdate", adamUpdate);
   VGG_EXPORT(exports, "adagradUpdate", adagradUpdate);
+  registerOptimMulti(env, exports);
 }
 
 }  // namespace vgg

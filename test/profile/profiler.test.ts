@@ -118,7 +118,10 @@ describe('profiler', () => {
     expect(bnLayers.size).toBe(8);
     for (const l of bnLayers) expect(r.rows.filter((x) => x.layer === l).map((x) => [x.op, x.calls, x.tflops])).toEqual([['forward', steps, null], ['backward', steps, null]]);
     expect(r.rows.filter((x) => x.layer.includes('MaxPool2d(2)')).length).toBe(10);
-    expect(row(r, 'optimizer', 'sgd update')!.calls).toBe(model.parameters().length * steps);
+    // one multi-tensor update per parameter group (weights with decay, biases and BatchNorm without) and step
+    expect(row(r, 'optimizer', 'sgd update (multi-tensor)')!.calls).toBe(2 * steps);
+    expect(row(r, 'optimizer', 'sgd coefficients')!.calls).toBe(2 * steps);
+    expect(row(r, 'optimizer', 'sgd update')).toBeUndefined();
     expect(row(r, 'loss', 'softmaxCrossEntropy')!.calls).toBe(steps);
     expect(r.rows.some((x) => x.layer.includes('Dropout(0.25)') && x.op === 'forward')).toBe(true);
     // totals per kind add up to the rows

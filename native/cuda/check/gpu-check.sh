@@ -39,7 +39,7 @@ fi
 if has tests; then
   s=$(date +%s)
   VGG_CIFAR_GPU_TESTS=1 VGG_CIFAR_CUDA_LOG=1 timeout 420 node node_modules/vitest/vitest.mjs run test/cuda test/native/cuda-status.test.ts \
-    test/native/batchnorm.test.ts test/native/pool.test.ts test/native/conv.test.ts >"$out/gpu-tests.log" 2>&1
+    test/native/batchnorm.test.ts test/native/pool.test.ts test/native/conv.test.ts test/native/optim-multi.test.ts >"$out/gpu-tests.log" 2>&1
   rc=$?
   sed -i 's/\x1b\[[0-9;]*m//g' "$out/gpu-tests.log"
   row "GPU tests" "$(grep -E '^ *Tests ' "$out/gpu-tests.log" | tail -1 | sed 's/^ *//') (rc $rc, $(took "$s"))"
@@ -77,6 +77,10 @@ if has bench && [[ -f dist/bench/gpu.js ]]; then
   timeout 300 node dist/bench/gpu.js ${VGG_CIFAR_BENCH_ARGS:---rounds 10 --warmup 3 --compile default --compile-batches 512} \
     >"$out/bench-gpu.md" 2>"$out/bench-gpu.err"
   row "bench/gpu.js" "rc $? in $(took "$s") (table in bench-gpu.md)"
+  if [[ -f dist/bench/optim-multi.js ]]; then
+    timeout 90 node dist/bench/optim-multi.js >"$out/optim-multi.md" 2>&1
+    row "optimizer step, per-tensor vs multi" "rc $?: $(grep -E '^\| cuda \|' "$out/optim-multi.md" | awk -F'|' '{printf "%s %s/%s ms (%s);", $3, $5, $6, $7}')"
+  fi
 fi
 
 if has profile && [[ -f dist/bench/gpu.js ]]; then
