@@ -10,8 +10,10 @@ vi.hoisted(() => {
 });
 
 import { backends, native } from '../../lib/backend.js';
-import { VGG_BN, batchNormCases, bnSpecs, dtypes, FP32_RTOL, nhwcPathReported, rtolOf } from './nhwc-batchnorm.js';
-import { describeGpu, gpu, parity } from './parity.js';
+import { toFloat32 } from '../../lib/tensor.js';
+import { f32, rand } from '../helpers/check.js';
+import { VGG_BN, batchNormCases, bnSpecs, bnStep, dtypes, FP32_RTOL, BF16_RTOL, nhwcPathReported, rtolOf } from './nhwc-batchnorm.js';
+import { describeGpu, expectRel, gpu, make, parity, runOn } from './parity.js';
 
 describe('VGG_CIFAR_CUDA_NHWC=cudnn-ex', () => {
   it.skipIf(nhwcPathReported() === undefined)('reaches this file\'s addon: the status reports the cudnn-ex path', () => {
@@ -32,6 +34,35 @@ describeGpu('cudnn-ex BatchNorm matches the cpu backend', () => {
       }, { dx: r, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
     });
   }
+
+  it.skipIf(gpu !== 'cuda')('a captured BatchNorm + ReLU step replays on new data what the ops compute eagerly: the capture keeps the *Ex reserve space and beta (bf16 nhwc)', () => {
+    const s = [16, 64, 16, 16];
+    const specs = bnSpecs(s, 'bfloat16', 95);
+    const t = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, make('cuda', v)]));
+    const step = () => bnStep(t);
+    step();  // eagerly first, as lib/step-graphs.ts does: plans and the reserve space exist before the capture
+    native.graphCaptureBegin('cuda');
+    const g = (() => {
+      try {
+        step();
+        return native.graphCaptureEnd('cuda');
+      } catch (e) {
+        native.graphCaptureAbort('cuda');
+        throw e;
+      }
+    })();
+    const x2 = f32(rand(s.reduce((a, b) => a * b, 1), 96, -3, 2));
+    const xf = native.fromArray('cuda', s, x2, 'float32', 'nhwc');
+    native.cast(xf, t.x);
+    native.graphLaunch(g);  // forward and backward on the new x
+    const got = Object.fromEntries(['y', 'mean', 'invStd', 'dx', 'dgamma', 'dbeta'].map((k) => [k, t[k].dtype === 'bfloat16' ? toFloat32(t[k]) : native.toArray(t[k]) as Float32Array]));
+    const cpu = runOn('cpu', { ...specs, x: { ...specs.x, data: x2 } }, bnStep);  // the replay's x, on the cpu
+    for (const k of ['y', 'dx']) expectRel(got[k], cpu[k] as Float32Array, BF16_RTOL, k);
+    for (const k of ['mean', 'invStd', 'dgamma', 'dbeta']) expectRel(got[k], cpu[k] as Float32Array, FP32_RTOL, k);
+    g.dispose();
+    xf.dispose();
+    for (const v of Object.values(t)) v.dispose();
+  });
 
   it.skipIf(gpu !== 'cuda')('every VGG16 shape above ran through the *Ex calls or is reported as refused by cuDNN, with its status', () => {
     const d = backends().find((b) => b.device === 'cuda')!.details as Record<string, string>;
