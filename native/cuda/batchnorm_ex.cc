@@ -49,6 +49,7 @@ std::mutex mu;  // guards everything below
 std::map<std::string, std::unique_ptr<ExPlan>> plans;
 std::map<const Storage*, Reserve> reserves;
 cu::cudnnActivationDescriptor_t reluD = nullptr;
+size_t unmatchedBackwards = 0;  // backwards that found no reserve space of a matching forward (ran our kernels)
 
 const char* opsName(cu::cudnnBatchNormOps_t ops) { return ops == cu::CUDNN_BATCHNORM_OPS_BN_ACTIVATION ? "bn+relu" : "bn"; }
 std::string planKey(const Tensor& x, cu::cudnnBatchNormOps_t ops) { return tensorKey(x) + " " + opsName(ops); }
@@ -172,7 +173,7 @@ bool batchNormExBackward(const char* op, const Tensor& x, const Tensor& dy, cons
   cu::cudnnBatchNormOps_t ops = reluY ? cu::CUDNN_BATCHNORM_OPS_BN_ACTIVATION : cu::CUDNN_BATCHNORM_OPS_BN;
   std::string key = planKey(x, ops);
   auto it = reserves.find(saveMean.storage.get());
-  if (it == reserves.end()) return false;
+  if (it == reserves.end()) return ++unmatchedBackwards, false;
   Reserve& r = it->second;
   std::shared_ptr<Storage> beta = r.beta.lock();
   // The statistics (and, for the fused ReLU, beta) the reserve space was written with must be those of now.
@@ -180,7 +181,7 @@ bool batchNormExBackward(const char* op, const Tensor& x, const Tensor& dy, cons
                  r.invStd.lock() == saveInvStd.storage && r.invStdVersion == saveInvStd.storage->version &&
                  (!reluY || (beta && beta->version == r.betaVersion));
   auto pit = plans.find(key);
-  if (!matches || pit == plans.end() || !pit->second->refused.empty()) return false;
+  if (!matches || pit == plans.end() || !pit->second->refused.empty()) return ++unmatchedBackwards, false;
   ExPlan& P = *pit->second;
   cu::cudnnHandle_t h = cuda().ctx(op).dnn;
   if (r.data) retainWhileCaptured(r.data);
@@ -203,7 +204,8 @@ std::string batchNormExSummary() {
     else if (P->ran) ran += (ran.empty() ? "" : ", ") + key;
   }
   return "ran through cuDNN: " + (ran.empty() ? std::string("none yet") : ran) + ". Refused (our kernels ran): " +
-         (refused.empty() ? std::string("none") : refused);
+         (refused.empty() ? std::string("none") : refused) + ". Backwards without a matching *Ex forward (our kernels ran): " +
+         std::to_string(unmatchedBackwards);
 }
 
 }  // namespace vgg

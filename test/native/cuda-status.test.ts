@@ -164,7 +164,7 @@ describe('cuda backend status', () => {
       'cudnnDestroyActivationDescriptor cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize cudnnGetBatchNormalizationBackwardExWorkspaceSize ' +
       'cudnnGetBatchNormalizationTrainingExReserveSpaceSize cudnnBatchNormalizationForwardTrainingEx cudnnBatchNormalizationBackwardEx: ' +
       "BatchNorm runs our kernels; pooling through cuDNN's legacy calls (there is no *Ex pooling)");
-    expect(lacking.details.nhwcEx).toBe('ran through cuDNN: none yet. Refused (our kernels ran): none');
+    expect(lacking.details.nhwcEx).toBe('ran through cuDNN: none yet. Refused (our kernels ran): none. Backwards without a matching *Ex forward (our kernels ran): 0');
     expect(lacking.reason ?? '').not.toMatch(/NHWC|cudnn-ex/);
 
     stubLibrary(join(lib, 'libcudnn.so.9'), [...cudnnSymbols, 'cudnnCreateActivationDescriptor', 'cudnnSetActivationDescriptor',
