@@ -1,35 +1,47 @@
 // Per-layer time of the non-convolution ops of a VGG16-BN training step at CIFAR shapes: BatchNorm forward
 // (training, fused ReLU) and backward (masked by that ReLU), max-pool forward and backward, the
 // convolution's bias gradient, and the unfused ReLU for scale; float32 in the preferred layout (plain on a
-// GPU) and bfloat16 (nhwc). Run it once as is and once with VGG_CIFAR_CUDA_NHWC=cudnn to compare our NHWC
-// kernels with cuDNN's legacy calls on the same card.
-// Usage: node dist/bench/gpu-elementwise.js [--device cuda] [--batch 128] [--reps 20]
+// GPU) and bfloat16 (nhwc). The nhwc ops run the path VGG_CIFAR_CUDA_NHWC picks (our kernels, cudnn:
+// cuDNN's legacy calls, cudnn-ex: cudnnBatchNormalization*Ex with legacy pooling), chosen once per process;
+// `--paths ours,cudnn,cudnn-ex` runs one child process per path on the same card and adds a table of the
+// nhwc BatchNorm and pooling times side by side, the fastest path per layer marked.
+// Usage: node dist/bench/gpu-elementwise.js [--device cuda] [--batch 128] [--reps 20] [--paths ours,cudnn,cudnn-ex]
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { backends, native, type Device, type DType } from '../lib/backend.js';
 import { deviceTimer, filledTensor } from './device-timing.js';
-import { arg } from './argv.js';
+import { arg, argList } from './argv.js';
 
 const device = arg('device', 'cuda') as Device;
 const batch = Number(arg('batch', '128'));
 const reps = Number(arg('reps', '20'));
+const paths = argList('paths', '');
+const JSON_MARK = 'gpu-elementwise-json: ';
 
 // [channels, map size] of VGG16's 13 BatchNorms; a max-pool follows layers 2, 4, 7, 10 and 13.
 const LAYERS: Array<[number, number]> = [[64, 32], [64, 32], [128, 16], [128, 16], [256, 8], [256, 8], [256, 8], [512, 4], [512, 4],
   [512, 4], [512, 2], [512, 2], [512, 2]];
 const POOL_AFTER = new Set([1, 3, 6, 9, 12]);
 const pool = { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 };
+const COLS = ['bn fwd', 'bn bwd', 'pool fwd', 'pool bwd', 'bias grad', 'relu fwd', 'relu bwd'];
 
+if (paths.length) {
+  compare(paths);
+  process.exit(0);
+}
 const info = backends().find((b) => b.device === device)!;
 if (!info.available) {
   console.error(`gpu-elementwise: the ${device} backend cannot run here: ${info.reason}`);
   process.exit(1);
 }
 const timer = deviceTimer(device, reps);
-const nhwc = process.env.VGG_CIFAR_CUDA_NHWC === 'cudnn' ? "cuDNN's legacy calls (VGG_CIFAR_CUDA_NHWC=cudnn)" : 'our kernels';
-console.log(`${device}: ${info.description}, batch ${batch}; nhwc BatchNorm and pooling through ${nhwc}`);
+const details = info.details as Record<string, string>;
+console.log(`${device}: ${info.description}, batch ${batch}; nhwc BatchNorm and pooling: ${details.nhwc ?? 'n/a'}`);
+const measured: Record<string, number[][]> = {};
 for (const dtype of ['float32', 'bfloat16'] as DType[]) {
-  const cols = ['bn fwd', 'bn bwd', 'pool fwd', 'pool bwd', 'bias grad', 'relu fwd', 'relu bwd'];
-  const total = cols.map(() => 0);
-  console.log(`\n${dtype} (${native.preferredLayout(device, [batch, 64, 32, 32], dtype)})\n| layer | C@HW | ${cols.map((c) => `${c} ms`).join(' | ')} |\n|---|---|${cols.map(() => '---:').join('|')}|`);
+  const total = COLS.map(() => 0);
+  measured[dtype] = [];
+  console.log(`\n${dtype} (${native.preferredLayout(device, [batch, 64, 32, 32], dtype)})\n| layer | C@HW | ${COLS.map((c) => `${c} ms`).join(' | ')} |\n|---|---|${COLS.map(() => '---:').join('|')}|`);
   LAYERS.forEach(([c, hw], i) => {
     const s = [batch, c, hw, hw];
     const act = (seed: number, shape = s) => filledTensor(device, shape, seed, dtype, true);
@@ -60,6 +72,7 @@ for (const dtype of ['float32', 'bfloat16'] as DType[]) {
     const without = timer.time(() => native.conv2dBackwardFilter(x, dy, w1, null, p1));
     ms[4] = Math.max(0, withBias - without);
     ms.forEach((v, k) => { total[k] += v; });
+    measured[dtype].push(ms);
     const cell = (v: number, k: number) => (v || (k !== 2 && k !== 3) ? v.toFixed(3) : '-');
     console.log(`| ${i + 1} | ${c}@${hw} | ${ms.map(cell).join(' | ')} |`);
     for (const t of [x, y, dy, dx, g, b, rm, rv, sm, si, dg, dbeta, w1, db]) t.dispose();
@@ -69,3 +82,36 @@ for (const dtype of ['float32', 'bfloat16'] as DType[]) {
   console.log(`${dtype}: BatchNorm + pooling + bias gradient ${bnPool.toFixed(2)} ms per step (ReLU shown for scale; fused in training)`);
 }
 timer.dispose();
+// What ran where (cudnn-ex: the shapes cuDNN refused run our kernels), then the numbers for a --paths parent.
+const exSummary = (backends().find((b) => b.device === device)!.details as Record<string, string>).nhwcEx;
+if (exSummary) console.log(`\ncudnn-ex: ${exSummary}`);
+console.log(JSON_MARK + JSON.stringify(measured));
+
+/** Runs this script once per path (the choice is per process) and prints each run, then the nhwc BatchNorm
+ *  and pooling columns side by side. */
+function compare(list: string[]): void {
+  const runs = list.map((path) => {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--device', device, '--batch', String(batch), '--reps', String(reps)],
+      { env: { ...process.env, VGG_CIFAR_CUDA_NHWC: path }, encoding: 'utf8' });
+    const lines = (r.stdout ?? '').split('\n');
+    const json = lines.find((l) => l.startsWith(JSON_MARK));
+    console.log(`## VGG_CIFAR_CUDA_NHWC=${path}\n\n${lines.filter((l) => !l.startsWith(JSON_MARK)).join('\n')}${r.stderr ?? ''}`);
+    return { path, ms: json ? (JSON.parse(json.slice(JSON_MARK.length)) as Record<string, number[][]>) : null };
+  });
+  const ok = runs.filter((r) => r.ms);
+  if (!ok.length) return;
+  const dtype = 'bfloat16';  // the nhwc dtype (float32 runs plain NCHW on a GPU: cuDNN's path for every choice)
+  const sums = (ms: number[]) => [ms[0] + ms[1], ms[2] + ms[3]];
+  console.log(`\n## nhwc BatchNorm (fwd + bwd) and max pooling (fwd + bwd), ${dtype}, batch ${batch}: ms per layer\n`);
+  console.log(`| layer | C@HW | ${ok.map((r) => `bn ${r.path}`).join(' | ')} | fastest bn | ${ok.map((r) => `pool ${r.path}`).join(' | ')} | fastest pool |`);
+  console.log(`|---|---|${ok.map(() => '---:').join('|')}|---|${ok.map(() => '---:').join('|')}|---|`);
+  const fastest = (v: number[]) => (v.every((x) => x === 0) ? '-' : ok[v.indexOf(Math.min(...v))].path);
+  const total = ok.map(() => [0, 0]);
+  LAYERS.forEach(([c, hw], i) => {
+    const per = ok.map((r, k) => { const t = sums(r.ms![dtype][i]); total[k][0] += t[0]; total[k][1] += t[1]; return t; });
+    const bn = per.map((t) => t[0]), pl = per.map((t) => t[1]);
+    const cell = (v: number) => (v ? v.toFixed(3) : '-');
+    console.log(`| ${i + 1} | ${c}@${hw} | ${bn.map(cell).join(' | ')} | ${fastest(bn)} | ${pl.map(cell).join(' | ')} | ${POOL_AFTER.has(i) ? fastest(pl) : '-'} |`);
+  });
+  console.log(`| total | | ${total.map((t) => t[0].toFixed(2)).join(' | ')} | ${fastest(total.map((t) => t[0]))} | ${total.map((t) => t[1].toFixed(2)).join(' | ')} | ${fastest(total.map((t) => t[1]))} |`);
+}

@@ -14,6 +14,7 @@ struct cudnnTensorStruct;
 struct cudnnFilterStruct;
 struct cudnnConvolutionStruct;
 struct cudnnPoolingStruct;
+struct cudnnActivationStruct;
 struct cublasContext;
 
 namespace vgg {
@@ -24,6 +25,7 @@ typedef cudnnTensorStruct* cudnnTensorDescriptor_t;
 typedef cudnnFilterStruct* cudnnFilterDescriptor_t;
 typedef cudnnConvolutionStruct* cudnnConvolutionDescriptor_t;
 typedef cudnnPoolingStruct* cudnnPoolingDescriptor_t;
+typedef cudnnActivationStruct* cudnnActivationDescriptor_t;
 typedef cublasContext* cublasHandle_t;
 
 enum cudnnStatus_t : int { CUDNN_STATUS_SUCCESS = 0, CUDNN_STATUS_BAD_PARAM = 2000, CUDNN_STATUS_NOT_SUPPORTED = 3000 };
@@ -34,7 +36,10 @@ enum cudnnNanPropagation_t : int { CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_
 enum cudnnConvolutionMode_t : int { CUDNN_CONVOLUTION = 0, CUDNN_CROSS_CORRELATION = 1 };
 enum cudnnDeterminism_t : int { CUDNN_NON_DETERMINISTIC = 0, CUDNN_DETERMINISTIC = 1 };
 enum cudnnPoolingMode_t : int { CUDNN_POOLING_MAX = 0, CUDNN_POOLING_MAX_DETERMINISTIC = 3 };
-enum cudnnBatchNormMode_t : int { CUDNN_BATCHNORM_PER_ACTIVATION = 0, CUDNN_BATCHNORM_SPATIAL = 1 };
+enum cudnnBatchNormMode_t : int { CUDNN_BATCHNORM_PER_ACTIVATION = 0, CUDNN_BATCHNORM_SPATIAL = 1, CUDNN_BATCHNORM_SPATIAL_PERSISTENT = 2 };
+// The *Ex BatchNorm calls (cudnn_ops.h) and their activation (cudnn_graph.h), deprecated in cuDNN 9 but exported.
+enum cudnnBatchNormOps_t : int { CUDNN_BATCHNORM_OPS_BN = 0, CUDNN_BATCHNORM_OPS_BN_ACTIVATION = 1 };
+enum cudnnActivationMode_t : int { CUDNN_ACTIVATION_RELU = 1 };
 // Algorithms are only passed back from Find*Ex to the call; the counts size the result arrays.
 enum cudnnConvolutionFwdAlgo_t : int { CUDNN_CONVOLUTION_FWD_ALGO_COUNT = 8 };
 enum cudnnConvolutionBwdDataAlgo_t : int { CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT = 6 };
@@ -139,7 +144,29 @@ enum cublasGemmAlgo_t : int { CUBLAS_GEMM_DEFAULT = -1 };
   X(cudnnBatchNormalizationBackward, cudnnStatus_t,                                                                     \
     (cudnnHandle_t, cudnnBatchNormMode_t, const void*, const void*, const void*, const void*, cudnnTensorDescriptor_t,  \
      const void*, cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, void*, cudnnTensorDescriptor_t,        \
-     const void*, void*, void*, double, const void*, const void*))
+     const void*, void*, void*, double, const void*, const void*))                                                  \
+  X(cudnnCreateActivationDescriptor, cudnnStatus_t, (cudnnActivationDescriptor_t*))                                     \
+  X(cudnnSetActivationDescriptor, cudnnStatus_t, (cudnnActivationDescriptor_t, cudnnActivationMode_t, cudnnNanPropagation_t, double)) \
+  X(cudnnDestroyActivationDescriptor, cudnnStatus_t, (cudnnActivationDescriptor_t))                                     \
+  X(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize, cudnnStatus_t,                                            \
+    (cudnnHandle_t, cudnnBatchNormMode_t, cudnnBatchNormOps_t, cudnnTensorDescriptor_t, cudnnTensorDescriptor_t,        \
+     cudnnTensorDescriptor_t, cudnnTensorDescriptor_t, cudnnActivationDescriptor_t, size_t*))                           \
+  X(cudnnGetBatchNormalizationBackwardExWorkspaceSize, cudnnStatus_t,                                                   \
+    (cudnnHandle_t, cudnnBatchNormMode_t, cudnnBatchNormOps_t, cudnnTensorDescriptor_t, cudnnTensorDescriptor_t,        \
+     cudnnTensorDescriptor_t, cudnnTensorDescriptor_t, cudnnTensorDescriptor_t, cudnnTensorDescriptor_t,                \
+     cudnnActivationDescriptor_t, size_t*))                                                                             \
+  X(cudnnGetBatchNormalizationTrainingExReserveSpaceSize, cudnnStatus_t,                                                \
+    (cudnnHandle_t, cudnnBatchNormMode_t, cudnnBatchNormOps_t, cudnnActivationDescriptor_t, cudnnTensorDescriptor_t, size_t*)) \
+  X(cudnnBatchNormalizationForwardTrainingEx, cudnnStatus_t,                                                            \
+    (cudnnHandle_t, cudnnBatchNormMode_t, cudnnBatchNormOps_t, const void*, const void*, cudnnTensorDescriptor_t,       \
+     const void*, cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, void*, cudnnTensorDescriptor_t,        \
+     const void*, const void*, double, void*, void*, double, void*, void*, cudnnActivationDescriptor_t, void*, size_t,  \
+     void*, size_t))                                                                                                    \
+  X(cudnnBatchNormalizationBackwardEx, cudnnStatus_t,                                                                   \
+    (cudnnHandle_t, cudnnBatchNormMode_t, cudnnBatchNormOps_t, const void*, const void*, const void*, const void*,      \
+     cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*, cudnnTensorDescriptor_t, const void*,  \
+     cudnnTensorDescriptor_t, void*, cudnnTensorDescriptor_t, void*, cudnnTensorDescriptor_t, const void*, const void*, \
+     void*, void*, double, const void*, const void*, cudnnActivationDescriptor_t, void*, size_t, void*, size_t))
 
 #define VGG_CUBLAS_FUNCTIONS(X)                                                                                         \
   X(cublasGetProperty, cublasStatus_t, (libraryPropertyType, int*))                                                     \

@@ -1,11 +1,11 @@
 // Spatial batch normalization: nhwc activations (bf16 training) through our kernels (batchnorm.cu), plain
-// ones through cuDNN (the path PyTorch takes on GPUs, and faster than ours on NCHW fp32). Both keep the
-// same running-statistics semantics (momentum as the exponential-average factor, unbiased running
-// variance) and saved 1/sqrt(var+eps). x, y, dy, dx are float32 or bfloat16; the per-channel tensors are
-// float32, as cuDNN's derived BN descriptor is for half and bfloat16 data, and statistics are fp32.
-// CUDNN_BATCHNORM_SPATIAL, not SPATIAL_PERSISTENT: the latter's atomic reductions may differ from the CPU.
-#include <cstdlib>
-#include <cstring>
+// ones through cuDNN (the path PyTorch takes on GPUs, and faster than ours on NCHW fp32). VGG_CIFAR_CUDA_NHWC
+// sends nhwc ones to cuDNN's legacy calls here (cudnn) or to the *Ex candidate (cudnn-ex, batchnorm_ex.cc).
+// All keep the same running-statistics semantics (momentum as the exponential-average factor, unbiased
+// running variance) and saved 1/sqrt(var+eps). x, y, dy, dx are float32 or bfloat16; the per-channel
+// tensors are float32, as cuDNN's derived BN descriptor is for half and bfloat16 data, and statistics are
+// fp32. Here CUDNN_BATCHNORM_SPATIAL, not SPATIAL_PERSISTENT: the latter's atomic reductions may differ run
+// to run (only the cudnn-ex candidate takes it).
 #include <map>
 #include <memory>
 #include "cuda/cuda_backend.h"
@@ -44,17 +44,7 @@ BnPlan& planFor(const char* op, const Tensor& x) {
 
 const float kOne = 1.0f, kZero = 0.0f;
 
-bool ours(const Tensor& x) { return x.layout == Layout::nhwc && !nhwcThroughCudnn(); }
-
 }  // namespace
-
-bool nhwcThroughCudnn() {
-  static const bool viaCudnn = [] {
-    const char* v = std::getenv("VGG_CIFAR_CUDA_NHWC");
-    return v && std::strcmp(v, "cudnn") == 0;
-  }();
-  return viaCudnn;
-}
 
 void CudaBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean,
                                      const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
@@ -63,7 +53,14 @@ void CudaBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const
   requireActivation(op, {&x, &y});
   requirePlainF32(op, {&gamma, &beta, &runningMean, &runningVar, &saveMean, &saveInvStd});
   Context& c = ctx(op);
-  if (ours(x)) return launchBatchNormNhwcForward(op, x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p, c.stream);
+  if (x.layout == Layout::nhwc) {
+    NhwcPath path = nhwcPath();
+    // The *Ex calls train only: inference runs our kernels (the legacy inference call is the slow one measured).
+    if (path == NhwcPath::cudnnEx && p.training && batchNormExForward(op, x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p))
+      return;
+    if (path != NhwcPath::cudnn)
+      return launchBatchNormNhwcForward(op, x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p, c.stream);
+  }
   BnPlan& P = planFor(op, x);
   if (p.training)
     cudnnOrViaF32(op, "cudnnBatchNormalizationForwardTraining", &P.trainViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
@@ -86,7 +83,12 @@ void CudaBackend::batchNorm2dBackward(const Tensor& x, const Tensor& dy, const T
   requireActivation(op, {&x, &dy, &dx});
   requirePlainF32(op, {&gamma, &saveMean, &saveInvStd, &dgamma, &dbeta});
   Context& c = ctx(op);
-  if (ours(x)) return launchBatchNormNhwcBackward(op, x, dy, reluY, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, c.stream);
+  if (x.layout == Layout::nhwc) {
+    NhwcPath path = nhwcPath();
+    if (path == NhwcPath::cudnnEx && batchNormExBackward(op, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, eps, reluY)) return;
+    if (path != NhwcPath::cudnn)
+      return launchBatchNormNhwcBackward(op, x, dy, reluY, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, c.stream);
+  }
   if (reluY) reluBackward(*reluY, dy, dy);  // cuDNN's legacy call takes no activation: mask dy in place first
   BnPlan& P = planFor(op, x);
   cudnnOrViaF32(op, "cudnnBatchNormalizationBackward", &P.backwardViaF32, {&x, &dy}, dx, [&](bool f32, const void* const* in, void* out) {

@@ -131,9 +131,31 @@ void launchBatchNormNhwcBackward(const char* op, const Tensor& x, const Tensor& 
 // Max pooling over nhwc activations (pool.cu).
 void launchMaxPoolNhwcForward(const char* op, const Tensor& x, const Tensor& y, const PoolParams& p, cudaStream_t s);
 void launchMaxPoolNhwcBackward(const char* op, const Tensor& dy, const Tensor& x, const Tensor& dx, const PoolParams& p, cudaStream_t s);
-// NHWC BatchNorm and max pooling run our kernels (above) unless VGG_CIFAR_CUDA_NHWC=cudnn sends them to
-// cuDNN's legacy calls (kept to compare the two on a GPU: bench/gpu-elementwise.ts).
-bool nhwcThroughCudnn();
+// What runs NHWC BatchNorm and max pooling (nhwc_path.cc), chosen once per process by VGG_CIFAR_CUDA_NHWC so
+// that a GPU run can compare the candidates (bench/gpu-elementwise.ts --paths):
+//   ours (unset): our kernels (above);
+//   cudnn:        cuDNN's legacy calls, BatchNorm and pooling;
+//   cudnn-ex:     BatchNorm through cudnnBatchNormalization*Ex (SPATIAL_PERSISTENT, fused ReLU; batchnorm_ex.cc),
+//                 pooling through the legacy calls as `cudnn` (cuDNN has no *Ex pooling).
+enum class NhwcPath { ours, cudnn, cudnnEx };
+// Throws RangeErr naming the allowed values when the variable holds another (status() reports it too).
+NhwcPath nhwcPath();
+// Empty when the variable is valid, else the error nhwcPath() throws.
+std::string nhwcPathProblem();
+// For status().details.nhwc: the path and, for cudnn-ex, whether the loaded cuDNN has the *Ex calls.
+std::string nhwcPathDetail();
+
+// cudnn-ex BatchNorm (batchnorm_ex.cc): training forward and backward of nhwc x. Each returns false where
+// cuDNN cannot take the call (the *Ex functions are missing, cuDNN refused the shape or dtype, or the
+// backward has no reserve space from a matching *Ex forward); the caller then runs our kernels.
+bool batchNormExForward(const char* op, const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean,
+                        const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
+                        const BatchNormParams& p);
+bool batchNormExBackward(const char* op, const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean,
+                         const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps,
+                         const Tensor* reluY);
+// For status().details.nhwcEx: which shapes ran through the *Ex calls and which cuDNN refused (and why).
+std::string batchNormExSummary();
 // Element-wise copy of a 4-D tensor between layouts (plain / nhwc) and float dtypes (float32 / bfloat16).
 void launchConvert(const char* op, const void* src, DType st, bool srcNhwc, void* dst, DType dt, bool dstNhwc,
                    const std::vector<int64_t>& shape, cudaStream_t s);

@@ -229,7 +229,9 @@ static void loadCudnn(CudaLibraries& L) {
     return;
   }
   std::string missing;
-  const std::string optional = " cudnnGetLastErrorString cudnnOpsVersionCheck cudnnCnnVersionCheck ";
+  // Optional: what only a candidate path needs (cudnnExMissing() says which are absent; the path then
+  // says so and runs without them) or what only improves error messages.
+  const std::string optional = " cudnnGetLastErrorString cudnnOpsVersionCheck cudnnCnnVersionCheck " VGG_CUDNN_EX_FUNCTIONS " ";
 #define VGG_RESOLVE(name, ret, params) resolve(h, #name, &L.cudnn.name, optional.find(" " #name " ") == std::string::npos, &missing);
   VGG_CUDNN_FUNCTIONS(VGG_RESOLVE)
 #undef VGG_RESOLVE
@@ -257,6 +259,18 @@ static void loadCudnn(CudaLibraries& L) {
     }
   }
   info.loaded = true;
+}
+
+std::string cudnnExMissing() {
+  const CudaLibraries& L = cudaLibraries();
+  if (!L.cudnnInfo.loaded) return "";
+  const std::string ex = " " VGG_CUDNN_EX_FUNCTIONS " ";
+  std::string missing;
+#define VGG_MISSING_EX(name, ret, params) \
+  if (!L.cudnn.name && ex.find(" " #name " ") != std::string::npos) missing += (missing.empty() ? "" : " ") + std::string(#name);
+  VGG_CUDNN_FUNCTIONS(VGG_MISSING_EX)
+#undef VGG_MISSING_EX
+  return missing;
 }
 
 const CudaLibraries& cudaLibraries() {

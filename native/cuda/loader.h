@@ -23,6 +23,16 @@ struct CudaLibraries {
 // Loaded once per process (thread-safe); later calls return the same result.
 const CudaLibraries& cudaLibraries();
 
+// The cuDNN functions only the cudnn-ex BatchNorm candidate calls (VGG_CIFAR_CUDA_NHWC=cudnn-ex): deprecated
+// in cuDNN 9, so a later build may drop them; they load as optional.
+#define VGG_CUDNN_EX_FUNCTIONS                                                                                   \
+  "cudnnCreateActivationDescriptor cudnnSetActivationDescriptor cudnnDestroyActivationDescriptor "               \
+  "cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize cudnnGetBatchNormalizationBackwardExWorkspaceSize " \
+  "cudnnGetBatchNormalizationTrainingExReserveSpaceSize cudnnBatchNormalizationForwardTrainingEx "               \
+  "cudnnBatchNormalizationBackwardEx"
+// Those of them the loaded cuDNN lacks, space-separated; empty when it has all (or is not loaded at all).
+std::string cudnnExMissing();
+
 // The folders searched for a library, in order: the override variable's folder (or file), the dynamic
 // loader's path (shown as "<dynamic loader path>"), CUDA_HOME/CUDA_PATH, NVIDIA_WHEELS_DIR's */lib,
 // /usr/local/cuda/lib64. Only when none has the library is Python asked for its nvidia wheels

@@ -118,7 +118,8 @@ BackendStatus CudaBackend::status() {
     statusDone_ = true;
   }
   BackendStatus s = status_;
-  s.details["tf32"] = tf32_ ? "on" : "off";  // the only part that changes after the probe
+  s.details["tf32"] = tf32_ ? "on" : "off";  // this and nhwcEx are what change after the probe
+  if (nhwcPathProblem().empty() && nhwcPath() == NhwcPath::cudnnEx) s.details["nhwcEx"] = batchNormExSummary();
   return s;
 }
 
@@ -167,6 +168,8 @@ BackendStatus CudaBackend::probeStatus() {
   s.details["cublasSearched"] = join(L.cublasInfo.searched, ", ");
   if (!L.cudnnInfo.loaded) missing.push_back(L.cudnnInfo.error + " (looked in " + s.details["cudnnSearched"] + "; set VGG_CIFAR_CUDNN)");
   if (!L.cublasInfo.loaded) missing.push_back(L.cublasInfo.error + " (looked in " + s.details["cublasSearched"] + "; set VGG_CIFAR_CUBLAS)");
+  s.details["nhwc"] = nhwcPathDetail();
+  if (!nhwcPathProblem().empty()) missing.push_back(nhwcPathProblem());
   s.available = missing.empty() && deviceOk;
   s.reason = join(missing, "; ");
   if (s.available)

@@ -1,6 +1,6 @@
 // Max pooling, float32 or bfloat16 (a max is exact in any dtype, so bf16 pooling loses nothing): plain
 // activations through cuDNN, nhwc ones (bf16 training) through our kernels (pool.cu), which beat cuDNN's
-// legacy NHWC backward. Both backwards find the maximum again from x, so the workspace the CPU backend
+// legacy NHWC backward, unless VGG_CIFAR_CUDA_NHWC picks cudnn or cudnn-ex (both the legacy calls here). Both backwards find the maximum again from x, so the workspace the CPU backend
 // keeps (oneDNN's indices) is not needed here: its size is 0.
 #include <map>
 #include <memory>
@@ -46,6 +46,8 @@ PoolPlan& planFor(const char* op, const Tensor& x, const Tensor& y, const PoolPa
   return P;
 }
 
+bool oursNhwc(const Tensor& x) { return x.layout == Layout::nhwc && nhwcPath() == NhwcPath::ours; }
+
 }  // namespace
 
 size_t CudaBackend::maxPool2dWorkspaceSize(const Tensor& x, const Tensor& y, const PoolParams& p) { return 0; }
@@ -54,7 +56,7 @@ void CudaBackend::maxPool2dForward(const Tensor& x, const Tensor& y, const Tenso
   const char* op = "maxPool2dForward";
   requireActivation(op, {&x, &y});
   Context& c = ctx(op);
-  if (x.layout == Layout::nhwc && !nhwcThroughCudnn()) return launchMaxPoolNhwcForward(op, x, y, p, c.stream);
+  if (oursNhwc(x)) return launchMaxPoolNhwcForward(op, x, y, p, c.stream);
   PoolPlan& P = planFor(op, x, y, p);
   const float one = 1.0f, zero = 0.0f;
   cudnnOrViaF32(op, "cudnnPoolingForward", &P.forwardViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
@@ -66,7 +68,7 @@ void CudaBackend::maxPool2dBackward(const Tensor& dy, const Tensor& x, const Ten
   const char* op = "maxPool2dBackward";
   requireActivation(op, {&dy, &x, &y, &dx});
   Context& c = ctx(op);
-  if (x.layout == Layout::nhwc && !nhwcThroughCudnn()) return launchMaxPoolNhwcBackward(op, dy, x, dx, p, c.stream);
+  if (oursNhwc(x)) return launchMaxPoolNhwcBackward(op, dy, x, dx, p, c.stream);
   PoolPlan& P = planFor(op, x, y, p);
   const float one = 1.0f, zero = 0.0f;
   cudnnOrViaF32(op, "cudnnPoolingBackward", &P.backwardViaF32, {&y, &dy, &x}, dx, [&](bool f32, const void* const* in, void* out) {

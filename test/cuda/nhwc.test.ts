@@ -1,80 +1,26 @@
 // Our NHWC kernels (native/cuda/batchnorm.cu, pool.cu, the channels-last bias gradient, the cached KRSC
 // weights of conv.cc) against the CPU backend: float32 nhwc and bfloat16 at every VGG16 shape, row counts
 // that are no multiple of the kernels' blocks, the fused ReLU's mask in the BatchNorm backward, running
-// statistics over several steps, and run-to-run identical results (no atomics).
-import { expect, it } from 'vitest';
-import { native, type DType, type NativeTensor } from '../../lib/backend.js';
+// statistics over several steps, and run-to-run identical results (no atomics). The BatchNorm cases are
+// nhwc-batchnorm.ts's, which nhwc-cudnn-ex.test.ts runs through cuDNN's *Ex calls. Run with
+// VGG_CIFAR_CUDA_NHWC=cudnn, this file checks cuDNN's legacy calls on nhwc data instead of our kernels.
+import { describe, expect, it } from 'vitest';
+import { native, type NativeTensor } from '../../lib/backend.js';
 import { toFloat32 } from '../../lib/tensor.js';
 import { f32, rand } from '../helpers/check.js';
 import { poolOutShape } from '../ref/pool.js';
-import { describeGpu, distinctPerPlane, gpu, parity, runOn, type Spec } from './parity.js';
+import { BF16_RTOL, FP32_RTOL, VGG_BN, act, actOut, batchNormCases, dtypes, nhwcPathReported, numel, out, rtolOf } from './nhwc-batchnorm.js';
+import { describeGpu, distinctPerPlane, gpu, parity, type Spec } from './parity.js';
 
-const BF16_RTOL = 2 ** -6;
-const FP32_RTOL = 1e-4;
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
-// VGG16's BatchNorm inputs [C, H=W] on 32x32 images.
-const VGG_BN: Array<[number, number]> = [[64, 32], [128, 16], [256, 8], [512, 4], [512, 2]];
-const dtypes: DType[] = ['float32', 'bfloat16'];
-const rtolOf = (dt: DType) => (dt === 'float32' ? FP32_RTOL : BF16_RTOL);
-
-/** An activation in nhwc on both devices (float32 nhwc too, which neither prefers), from float32 data. */
-const act = (shape: number[], seed: number, dtype: DType, lo = -1, hi = 1): Spec => ({ shape, data: f32(rand(numel(shape), seed, lo, hi)), dtype, layout: 'nhwc' });
-const actOut = (shape: number[], dtype: DType): Spec => ({ shape, dtype, layout: 'nhwc' });
-const vec = (c: number, seed: number, lo = -1, hi = 1): Spec => ({ shape: [c], data: f32(rand(c, seed, lo, hi)) });
-const out = (shape: number[]): Spec => ({ shape });
-
-function bnSpecs(s: number[], dtype: DType, seed: number): Record<string, Spec> {
-  const c = s[1];
-  return { x: act(s, seed, dtype, -2, 3), gamma: vec(c, seed + 1, 0.5, 1.5), beta: vec(c, seed + 2), rm: vec(c, seed + 3), rv: vec(c, seed + 4, 0.5, 2),
-    y: actOut(s, dtype), mean: out([c]), invStd: out([c]), dy: act(s, seed + 5, dtype), dx: actOut(s, dtype), dgamma: out([c]), dbeta: out([c]) };
-}
-
-/** Training forward with the fused ReLU, then the backward masked by its output (what a BN + ReLU pair runs). */
-const bnStep = (t: Record<string, NativeTensor | null>) => {
-  native.batchNorm2dForward(t.x!, t.gamma!, t.beta!, t.rm!, t.rv!, t.y!, t.mean!, t.invStd!, { training: true, momentum: 0.1, eps: 1e-5, relu: true });
-  native.batchNorm2dBackward(t.x!, t.dy!, t.gamma!, t.mean!, t.invStd!, t.dx!, t.dgamma!, t.dbeta!, 1e-5, t.y);
-};
+describe('VGG_CIFAR_CUDA_NHWC of this file', () => {
+  it.skipIf(nhwcPathReported() === undefined)('is the path the addon reports (ours unless the variable says otherwise)', () => {
+    expect(nhwcPathReported()).toMatch(new RegExp(`^${process.env.VGG_CIFAR_CUDA_NHWC || 'ours'}: `));
+  });
+});
 
 describeGpu('cuda nhwc kernels match the cpu backend', () => {
   for (const dtype of dtypes) {
-    it.each(VGG_BN)(`batchNorm2d + ReLU training forward and masked backward, VGG16 shape of %i channels on %i-pixel square maps, batch 6 (${dtype} nhwc)`, (c, hw) => {
-      const r = rtolOf(dtype);
-      parity(bnSpecs([6, c, hw, hw], dtype, 100 + c + hw), ['y', 'mean', 'invStd', 'rm', 'rv', 'dx', 'dgamma', 'dbeta'], bnStep,
-        { y: r, dx: r, mean: FP32_RTOL, invStd: FP32_RTOL, rm: FP32_RTOL, rv: FP32_RTOL, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
-    });
-
-    it(`batchNorm2d on row and channel counts that fill no block: [3, 24, 7, 7], [5, 40, 1, 3], [2, 600, 3, 3] (${dtype} nhwc)`, () => {
-      const r = rtolOf(dtype);
-      for (const s of [[3, 24, 7, 7], [5, 40, 1, 3], [2, 600, 3, 3]])
-        parity(bnSpecs(s, dtype, 7 + s[1]), ['y', 'mean', 'invStd', 'rm', 'rv', 'dx', 'dgamma', 'dbeta'], bnStep,
-          { y: r, dx: r, mean: FP32_RTOL, invStd: FP32_RTOL, rm: FP32_RTOL, rv: FP32_RTOL, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
-    });
-
-    it(`batchNorm2d eval forward and a backward without the ReLU mask (${dtype} nhwc)`, () => {
-      const s = [4, 64, 8, 8], r = rtolOf(dtype);
-      parity(bnSpecs(s, dtype, 31), ['y'], (t) =>
-        native.batchNorm2dForward(t.x!, t.gamma!, t.beta!, t.rm!, t.rv!, t.y!, t.mean!, t.invStd!, { training: false, momentum: 0.1, eps: 1e-3, relu: true }), r);
-      parity(bnSpecs(s, dtype, 32), ['dx', 'dgamma', 'dbeta'], (t) => {
-        native.batchNorm2dForward(t.x!, t.gamma!, t.beta!, t.rm!, t.rv!, t.y!, t.mean!, t.invStd!, { training: true, momentum: 0.1, eps: 1e-5 });
-        native.batchNorm2dBackward(t.x!, t.dy!, t.gamma!, t.mean!, t.invStd!, t.dx!, t.dgamma!, t.dbeta!, 1e-5);
-      }, { dx: r, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
-    });
-
-    it(`running statistics after 5 training steps on changing batches (${dtype} nhwc)`, () => {
-      const s = [8, 128, 16, 16];
-      const specs: Record<string, Spec> = { ...bnSpecs(s, dtype, 51) };
-      for (let k = 0; k < 5; k++) specs[`x${k}`] = act(s, 60 + k, dtype, -1 + k, 2 + 2 * k);
-      parity(specs, ['rm', 'rv'], (t) => {
-        for (let k = 0; k < 5; k++)
-          native.batchNorm2dForward(t[`x${k}`]!, t.gamma!, t.beta!, t.rm!, t.rv!, t.y!, t.mean!, t.invStd!, { training: true, momentum: 0.1, eps: 1e-5 });
-      }, FP32_RTOL);
-    });
-
-    it(`batchNorm2d forward and backward are identical run to run (${dtype} nhwc, batch 128 at 32x32)`, () => {
-      const specs = bnSpecs([128, 64, 32, 32], dtype, 71);
-      const a = runOn(gpu, specs, bnStep), b = runOn(gpu, specs, bnStep);
-      for (const k of ['y', 'mean', 'invStd', 'rm', 'rv', 'dx', 'dgamma', 'dbeta']) expect(Array.from(b[k]), k).toEqual(Array.from(a[k]));
-    });
+    batchNormCases(dtype, { identicalRuns: true });
 
     it(`maxPool2d forward/backward at VGG16 shapes, odd maps and overlapping windows (${dtype} nhwc)`, () => {
       const p2 = { kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 };

@@ -36,7 +36,8 @@ export function describeGpu(name: string, body: () => void): void {
   describe.skipIf(reason !== null)(name, body);
 }
 
-function make(device: Device, s: Spec): NativeTensor {
+/** A tensor on `device` made from `s` (bf16 data through native.cast, so both devices round it alike). */
+export function make(device: Device, s: Spec): NativeTensor {
   const dtype = s.dtype ?? 'float32';
   const layout = s.layout ?? (s.act && s.shape.length === 4 ? native.preferredLayout(device, s.shape, dtype) : 'plain');
   if (s.data && dtype === 'bfloat16') {

@@ -17,7 +17,7 @@ const haveCc = spawnSync('cc', ['--version']).status === 0;
 const machineLibraryVars = ['LD_LIBRARY_PATH', 'CUDA_HOME', 'CUDA_PATH', 'NVIDIA_WHEELS_DIR', 'VGG_CIFAR_CUDNN', 'VGG_CIFAR_CUBLAS'];
 function isolatedEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of machineLibraryVars) delete env[k];
+  for (const k of [...machineLibraryVars, 'VGG_CIFAR_CUDA_NHWC']) delete env[k];  // each case sets the path it tests
   return env;
 }
 
@@ -143,6 +143,41 @@ describe('cuda backend status', () => {
     stubLibrary(join(old, 'libcublas.so.12'), cublasSymbols, cublasBody(12));
     s = cudaStatusWith({ NVIDIA_WHEELS_DIR: root, VGG_CIFAR_CUBLAS: join(old, 'libcublas.so.12') });
     expect(s.details.cublas).toBe(`12.2.7 at ${join(old, 'libcublas.so.12')}`);
+  });
+
+  it.skipIf(!cuda.compiled || !haveCc)('VGG_CIFAR_CUDA_NHWC: checked once with the allowed values, reported in details.nhwc; cudnn-ex names the *Ex calls a cuDNN lacks', () => {
+    const root = mkdtempSync(join(tmpdir(), 'vgg-cuda-nhwc-'));
+    const lib = join(root, 'nvidia', 'cu13', 'lib');
+    mkdirSync(lib, { recursive: true });
+    stubLibrary(join(lib, 'libcublasLt.so.13'), ['cublasLtCreate'], '');
+    stubLibrary(join(lib, 'libcublas.so.13'), cublasSymbols, cublasBody(13));
+    const cudnnVersion = 'unsigned long cudnnGetVersion(void) { return 90600; }';
+    stubLibrary(join(lib, 'libcudnn.so.9'), cudnnSymbols, cudnnVersion);  // a cuDNN without the *Ex calls
+    const withPath = (v?: string) => cudaStatusWith({ NVIDIA_WHEELS_DIR: root, ...(v === undefined ? {} : { VGG_CIFAR_CUDA_NHWC: v }) });
+    expect(withPath().details.nhwc).toMatch(/^ours: /);
+    expect(withPath('ours').details.nhwc).toMatch(/^ours: /);
+    expect(withPath('').details.nhwc).toMatch(/^ours: /);
+    expect(withPath('cudnn').details.nhwc).toMatch(/^cudnn: cuDNN's legacy/);
+    const lacking = withPath('cudnn-ex');
+    expect(lacking.details.cudnn).toMatch(/^9\.6\.0 at /);  // optional: their absence does not stop cuDNN from loading
+    expect(lacking.details.nhwc).toBe('cudnn-ex requested, but the loaded cuDNN lacks cudnnCreateActivationDescriptor cudnnSetActivationDescriptor ' +
+      'cudnnDestroyActivationDescriptor cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize cudnnGetBatchNormalizationBackwardExWorkspaceSize ' +
+      'cudnnGetBatchNormalizationTrainingExReserveSpaceSize cudnnBatchNormalizationForwardTrainingEx cudnnBatchNormalizationBackwardEx: ' +
+      "BatchNorm runs our kernels; pooling through cuDNN's legacy calls (there is no *Ex pooling)");
+    expect(lacking.details.nhwcEx).toBe('ran through cuDNN: none yet. Refused (our kernels ran): none. Backwards without a matching *Ex forward (our kernels ran): 0');
+    expect(lacking.reason ?? '').not.toMatch(/NHWC|cudnn-ex/);
+
+    stubLibrary(join(lib, 'libcudnn.so.9'), [...cudnnSymbols, 'cudnnCreateActivationDescriptor', 'cudnnSetActivationDescriptor',
+      'cudnnDestroyActivationDescriptor', 'cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize', 'cudnnGetBatchNormalizationBackwardExWorkspaceSize',
+      'cudnnGetBatchNormalizationTrainingExReserveSpaceSize', 'cudnnBatchNormalizationForwardTrainingEx', 'cudnnBatchNormalizationBackwardEx'], cudnnVersion);
+    expect(withPath('cudnn-ex').details.nhwc).toMatch(/^cudnn-ex: BatchNorm training through cudnnBatchNormalization\*Ex \(SPATIAL_PERSISTENT, fused ReLU\)/);
+
+    // A value that is none of them makes the backend unavailable, saying which values are allowed.
+    const bad = withPath('cuDNN-ex');
+    expect(bad.available).toBe(false);
+    expect(bad.reason).toContain('VGG_CIFAR_CUDA_NHWC="cuDNN-ex" is not one of: ours (the default, also when unset), cudnn, cudnn-ex');
+    expect(bad.details.nhwc).toMatch(/^invalid: VGG_CIFAR_CUDA_NHWC="cuDNN-ex"/);
+    expect(bad.details.nhwcEx).toBeUndefined();
   });
 
   it.skipIf(!cuda.compiled)("finds Python's nvidia wheels once and caches the answer", () => {

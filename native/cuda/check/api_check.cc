@@ -34,6 +34,10 @@ VGG_SAME_VALUE(CUDNN_POOLING_MAX)
 VGG_SAME_VALUE(CUDNN_POOLING_MAX_DETERMINISTIC)
 VGG_SAME_VALUE(CUDNN_BATCHNORM_PER_ACTIVATION)
 VGG_SAME_VALUE(CUDNN_BATCHNORM_SPATIAL)
+VGG_SAME_VALUE(CUDNN_BATCHNORM_SPATIAL_PERSISTENT)
+VGG_SAME_VALUE(CUDNN_BATCHNORM_OPS_BN)
+VGG_SAME_VALUE(CUDNN_BATCHNORM_OPS_BN_ACTIVATION)
+VGG_SAME_VALUE(CUDNN_ACTIVATION_RELU)
 VGG_SAME_VALUE(CUDNN_CONVOLUTION_FWD_ALGO_COUNT)
 VGG_SAME_VALUE(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT)
 VGG_SAME_VALUE(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT)
@@ -71,6 +75,8 @@ VGG_MAP(cudnnConvolutionMode_t, cudnnConvolutionMode_t)
 VGG_MAP(cudnnDeterminism_t, cudnnDeterminism_t)
 VGG_MAP(cudnnPoolingMode_t, cudnnPoolingMode_t)
 VGG_MAP(cudnnBatchNormMode_t, cudnnBatchNormMode_t)
+VGG_MAP(cudnnBatchNormOps_t, cudnnBatchNormOps_t)
+VGG_MAP(cudnnActivationMode_t, cudnnActivationMode_t)
 VGG_MAP(cudnnConvolutionFwdAlgo_t, cudnnConvolutionFwdAlgo_t)
 VGG_MAP(cudnnConvolutionBwdDataAlgo_t, cudnnConvolutionBwdDataAlgo_t)
 VGG_MAP(cudnnConvolutionBwdFilterAlgo_t, cudnnConvolutionBwdFilterAlgo_t)
@@ -89,6 +95,7 @@ static_assert(std::is_same<cu::cudnnTensorDescriptor_t, ::cudnnTensorDescriptor_
 static_assert(std::is_same<cu::cudnnFilterDescriptor_t, ::cudnnFilterDescriptor_t>::value, "cudnnFilterDescriptor_t");
 static_assert(std::is_same<cu::cudnnConvolutionDescriptor_t, ::cudnnConvolutionDescriptor_t>::value, "cudnnConvolutionDescriptor_t");
 static_assert(std::is_same<cu::cudnnPoolingDescriptor_t, ::cudnnPoolingDescriptor_t>::value, "cudnnPoolingDescriptor_t");
+static_assert(std::is_same<cu::cudnnActivationDescriptor_t, ::cudnnActivationDescriptor_t>::value, "cudnnActivationDescriptor_t");
 static_assert(std::is_same<cu::cublasHandle_t, ::cublasHandle_t>::value, "cublasHandle_t");
 
 // Enums are passed by value: same size as the real ones.
@@ -97,6 +104,9 @@ VGG_SAME_SIZE(cudnnStatus_t)
 VGG_SAME_SIZE(cudnnDataType_t)
 VGG_SAME_SIZE(cudnnMathType_t)
 VGG_SAME_SIZE(cudnnConvolutionFwdAlgo_t)
+VGG_SAME_SIZE(cudnnBatchNormMode_t)
+VGG_SAME_SIZE(cudnnBatchNormOps_t)
+VGG_SAME_SIZE(cudnnActivationMode_t)
 VGG_SAME_SIZE(cublasStatus_t)
 VGG_SAME_SIZE(cublasOperation_t)
 VGG_SAME_SIZE(cublasMath_t)

@@ -45,6 +45,7 @@ if has tests; then
   row "GPU tests" "$(grep -E '^ *Tests ' "$out/gpu-tests.log" | tail -1 | sed 's/^ *//') (rc $rc, $(took "$s"))"
   row "failed tests" "$(grep -E '^ *(FAIL|×)' "$out/gpu-tests.log" | head -8 | sed 's/^ *//' | tr '\n' ';' | cut -c1-600)"
   row "fp32 fallbacks" "$(grep -c 'through fp32 NCHW copies' "$out/gpu-tests.log") cuDNN refusals of bf16/nhwc pooling or BatchNorm"
+  row "cudnn-ex in tests" "$(grep -E 'cudnn-ex: ran through cuDNN' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
   row "NCHW bf16 convs" "$(grep -c 'now runs in bf16 NCHW' "$out/gpu-tests.log") bf16 convolutions cuDNN had no NHWC algorithm for"
 fi
 
@@ -56,11 +57,12 @@ if has ops && [[ -f dist/bench/gpu-ops.js ]]; then
 fi
 
 if has elementwise && [[ -f dist/bench/gpu-elementwise.js ]]; then
+  # One child process per NHWC path (ours, cuDNN's legacy calls, the cudnn-ex candidate), side by side.
   for b in 128 512; do
-    timeout 120 node dist/bench/gpu-elementwise.js --batch $b >"$out/elementwise-ours-b$b.md" 2>&1
-    VGG_CIFAR_CUDA_NHWC=cudnn timeout 120 node dist/bench/gpu-elementwise.js --batch $b >"$out/elementwise-cudnn-b$b.md" 2>&1
-    row "BN+pool+db b$b, ours" "$(grep -E '^(float32|bfloat16):' "$out/elementwise-ours-b$b.md" | tr '\n' ';')"
-    row "BN+pool+db b$b, cuDNN" "$(grep -E '^(float32|bfloat16):' "$out/elementwise-cudnn-b$b.md" | tr '\n' ';')"
+    timeout 300 node dist/bench/gpu-elementwise.js --batch $b --paths ours,cudnn,cudnn-ex >"$out/elementwise-b$b.md" 2>&1
+    row "BN+pool+db b$b" "$(grep -E '^(## VGG_CIFAR_CUDA_NHWC=|bfloat16:)' "$out/elementwise-b$b.md" | tr '\n' ';')"
+    row "nhwc bn, pool totals b$b" "$(grep -A2 -E '^\| layer \| C@HW \| bn ours' "$out/elementwise-b$b.md" | head -1) $(grep -E '^\| total \| \|' "$out/elementwise-b$b.md" | tail -1)"
+    row "cudnn-ex b$b" "$(grep -E '^cudnn-ex: ' "$out/elementwise-b$b.md" | head -1 | cut -c1-600)"
   done
 fi
 
