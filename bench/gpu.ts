@@ -4,7 +4,9 @@
 // channels_last; cudnn.benchmark), plus PyTorch with torch.compile for the bf16 rows (--compile MODES,
 // e.g. default,reduce-overhead; none to skip). Prints a table naming the card.
 // Options: --models vgg16,vgg16-bn --batches 128,512 --precisions fp32,tf32,bf16 --compile default
-//          --compile-batches 128,512 (the batches that get compiled rows) --rounds 20 --warmup 5. VGG_CIFAR_PROFILE=1 prints the profiler's table for each of our rows.
+//          --compile-batches 128,512 (the batches that get compiled rows) --rounds 20 --warmup 5 --graphs on,off (our step
+//          replayed as a CUDA graph, and eager; the ratios are of the first). VGG_CIFAR_PROFILE=1 prints the profiler's table
+//          for each of our eager rows.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { backends, native, packageRoot } from '../lib/backend.js';
@@ -33,6 +35,8 @@ async function main(): Promise<void> {
   const compileModes = argList('compile', 'default');
   const compileBatches = argList('compile-batches', '128,512').map(Number);
   const rounds = Number(arg('rounds', '20')), warmup = Number(arg('warmup', '5'));
+  const graphModes = argList('graphs', 'on,off') as Array<'on' | 'off'>;
+  if (!graphModes.length || graphModes.some((g) => g !== 'on' && g !== 'off')) throw new RangeError(`--graphs takes on and/or off, got ${graphModes.join(',')}`);
   const rows: string[] = ['| framework | precision | model | batch | images/s | vgg-cifar / this |', '|---|---|---|---:|---:|---:|'];
   const print = (row: string) => { rows.push(row); process.stderr.write(`${row}\n`); };
   for (const model of models) {
@@ -40,11 +44,15 @@ async function main(): Promise<void> {
     for (const batch of batches) {
       for (const precision of precisions) {
         native.setTf32(precision === 'tf32');
-        const ours = await benchVggCifar('cuda', 'train', batch, bn, warmup, rounds, precision === 'bf16' ? 'bf16' : 'fp32')
-          .catch((e: Error) => ({ times: [] as number[], error: e.message }));
+        let oursIps = NaN;
+        for (const g of graphModes) {
+          const ours = await benchVggCifar('cuda', 'train', batch, bn, warmup, rounds, precision === 'bf16' ? 'bf16' : 'fp32', g)
+            .catch((e: Error) => ({ times: [] as number[], error: e.message }));
+          const ips = ours.times.length ? batch / median(ours.times) : NaN;
+          if (Number.isNaN(oursIps)) oursIps = ips;
+          print(`| vgg-cifar${g === 'on' ? ' graphs' : ' eager'} | ${precision} | ${model} | ${batch} | ${ips.toFixed(0)} | ${(oursIps / ips).toFixed(2)} |${ours.error ? ' ' + ours.error : ''}${'graphsNote' in ours && ours.graphsNote ? ' ' + ours.graphsNote : ''}`);
+        }
         native.setTf32(false);
-        const oursIps = ours.times.length ? batch / median(ours.times) : NaN;
-        print(`| vgg-cifar | ${precision} | ${model} | ${batch} | ${oursIps.toFixed(0)} | 1.00 |${ours.error ? ' ' + ours.error : ''}`);
         const base = ['--device', 'cuda', '--batch', String(batch), '--precision', precision, '--warmup', String(warmup), '--rounds', String(rounds),
           ...(bn ? ['--bn'] : []), ...(precision === 'bf16' ? ['--channels-last'] : [])];
         for (const mode of ['eager', ...(precision === 'bf16' && compileBatches.includes(batch) ? compileModes : [])]) {

@@ -129,6 +129,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   backend: 'auto',
   threads: 0,
   tf32: false,
+  graphs: 'auto',
   precision: 'fp32',
   limit: 0,
   testLimit: 0,

@@ -40,6 +40,10 @@ void retainWhileCaptured(std::shared_ptr<void> buffer) {
   if (CaptureLog* c = activeCapture()) c->retained.push_back(std::move(buffer));
 }
 
+void releaseAfterCapture(std::shared_ptr<void> x) {
+  if (CaptureLog* c = activeCapture()) c->deferred.push_back(std::move(x));
+}
+
 void requireNotCapturing(const char* op, const char* what) {
   if (!activeCapture()) return;
   throw RangeErr(std::string(op) + ": " + what + " cannot be captured in a CUDA graph (run the step once eagerly before capturing it)");

@@ -26,6 +26,9 @@ struct CaptureLog {
   std::vector<std::shared_ptr<Storage>> written;
   std::vector<std::shared_ptr<void>> retained;
   std::unordered_set<const Storage*> usedSet, writtenSet;
+  // Frees asked for while capturing (a garbage-collected tensor, a disposed graph): cudaFree and stream
+  // syncs are not allowed then, so they happen when the capture ends.
+  std::vector<std::shared_ptr<void>> deferred;
 };
 
 // The capture in progress, or nullptr.
@@ -39,6 +42,8 @@ void noteUsed(const std::shared_ptr<Storage>& s);
 void noteWritten(const std::shared_ptr<Storage>& s);
 // A backend buffer the captured work reads or writes: kept until the graph is destroyed.
 void retainWhileCaptured(std::shared_ptr<void> buffer);
+// Holds `x` until the running capture ends, then drops it; drops it at once when none runs.
+void releaseAfterCapture(std::shared_ptr<void> x);
 // Throws RangeErr "<op>: <what> cannot be captured in a CUDA graph ..." while a capture runs.
 void requireNotCapturing(const char* op, const char* what);
 // The running capture's id, 0 when none: a cache of derived data refreshes when its entry was last

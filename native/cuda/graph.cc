@@ -60,6 +60,7 @@ std::unique_ptr<DeviceGraph> CudaBackend::graphCaptureEnd() {
   cudaGraph_t g = nullptr;
   cudaError_t e = cudaStreamEndCapture(c.stream, &g);
   std::unique_ptr<CaptureLog> log = endCaptureLog();
+  log->deferred.clear();  // the frees asked for while capturing
   if (e != cudaSuccess || !g) {
     if (g) cudaGraphDestroy(g);
     checkCuda(e != cudaSuccess ? e : cudaErrorStreamCaptureInvalidated, op, "cudaStreamEndCapture");
@@ -84,7 +85,7 @@ void CudaBackend::graphCaptureAbort() {
     if (g) cudaGraphDestroy(g);
   }
   cudaGetLastError();
-  endCaptureLog();
+  endCaptureLog();  // and with it the frees asked for while capturing
 }
 
 }  // namespace vgg

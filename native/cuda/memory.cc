@@ -268,6 +268,11 @@ void* CudaBackend::allocate(size_t bytes) {
 }
 
 void CudaBackend::release(void* ptr, size_t bytes) {
+  if (activeCapture()) {  // a tensor collected by the GC while capturing: freed when the capture ends
+    releaseAfterCapture(std::shared_ptr<void>(ptr, [](void* q) { cudaFree(q); }));
+    live_ -= bytes;
+    return;
+  }
   cudaFree(ptr);  // errors ignored: this runs in destructors, possibly at process exit
   live_ -= bytes;
 }

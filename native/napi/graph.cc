@@ -19,8 +19,15 @@ struct GraphWrap : Napi::ObjectWrap<GraphWrap> {
   Napi::Value Nodes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), g ? (double)g->nodes() : 0.0); }
   Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !g); }
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    g.reset();  // waits for a replay in flight, then frees what only the graph held
+    drop();
     return info.Env().Undefined();
+  }
+  void Finalize(Napi::Env) override { drop(); }
+  // Waits for a replay in flight, then frees what only the graph held; while another capture runs
+  // (no syncs allowed), when that capture ends.
+  void drop() {
+    if (g && activeCapture()) releaseAfterCapture(std::static_pointer_cast<void>(g));
+    g.reset();
   }
 };
 

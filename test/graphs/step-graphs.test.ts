@@ -64,9 +64,9 @@ describe('StepGraphs', () => {
     const g = new StepGraphs({ device: 'cuda', api, env: {}, onNotice: (m) => notices.push(m) });
     g.run('a', bodyOf(api, runs));
     api.failNext = 'cudaStreamEndCapture: operation not permitted when stream is capturing';
-    expect(g.run('a', bodyOf(api, runs))).toBe('eager');
-    // the failed capture recorded the body once; it then ran for real
-    expect(runs).toEqual(['ran', 'recorded', 'ran']);
+    expect(g.run('a', bodyOf(api, runs), () => runs.push('rearmed'))).toBe('eager');
+    // the failed capture recorded the body once; the step's preparations were re-armed, then it ran for real
+    expect(runs).toEqual(['ran', 'recorded', 'rearmed', 'ran']);
     expect(api.log).toEqual(['begin', 'abort']);
     expect(g.run('a', bodyOf(api, runs))).toBe('eager');
     expect(runs.at(-1)).toBe('ran');

@@ -32,6 +32,11 @@ describe('resolveTrainOptions', () => {
     expect(o.epochs).toBeLessThan(resolveTrainOptions({ data: 'd', recipe: 'fast' }).epochs);
   });
 
+  it("CUDA graphs are 'auto' unless set, in every recipe", () => {
+    for (const recipe of ['report', 'fast', 'speed'] as const) expect(resolveTrainOptions({ data: 'd', recipe }).graphs).toBe('auto');
+    expect(resolveTrainOptions({ data: 'd', graphs: 'off' }).graphs).toBe('off');
+  });
+
   it('explicit options override the recipe', () => {
     expect(resolveTrainOptions({ data: 'd', recipe: 'fast', epochs: 2, batchSize: 64 })).toMatchObject({ epochs: 2, batchSize: 64, optimizer: 'sgd' });
   });
@@ -54,6 +59,7 @@ describe('resolveTrainOptions', () => {
     [{ schedule: 'cosine', warmupShare: 1.5 }, /option warmupShare must be in \[0, 1\]; got 1.5/],
     [{ warmupShare: 0.2, warmupEpochs: 2 }, /warmupEpochs \(2\) and warmupShare \(0.2\) both set/],
     [{ download: 'yes' }, /option download must be true or false/],
+    [{ graphs: 'always' }, /option graphs must be one of auto, on, off; got "always"/],
   ])('refuses %j', (bad, msg) => {
     expect(() => resolveTrainOptions({ data: 'd', ...(bad as object) })).toThrow(msg);
   });
