@@ -59,6 +59,8 @@ export const PROFILED_OPS: Readonly<Record<string, OpInfo>> = {
   gatherLabels: { op: 'gatherLabels', kind: 'data', outside: 'data' },
   write: { op: 'write (host to device)', kind: 'data', outside: 'data' },
   toArray: { op: 'toArray (device to host)', kind: 'host reads', outside: 'host reads' },
+  // A whole captured step as one row (the training loop profiles eagerly, but a loop of one's own may not).
+  graphLaunch: { op: 'graph replay', kind: 'CUDA graph replay', outside: 'CUDA graph' },
 };
 
 /** Functions of the addon that run no device work worth a row (allocation, description, settings, the
@@ -66,4 +68,5 @@ export const PROFILED_OPS: Readonly<Record<string, OpInfo>> = {
 export const UNPROFILED: ReadonlySet<string> = new Set([
   'version', 'napiVersion', 'backends', 'setThreads', 'getThreads', 'setTf32', 'empty', 'fromArray', 'preferredLayout',
   'liveBytes', 'maxPool2dWorkspaceSize', 'timingMark', 'timingRead', 'Tensor', 'optimizerCoefficientsSize',
+  'graphCaptureBegin', 'graphCaptureEnd', 'graphCaptureAbort', 'graphCaptureId',
 ]);

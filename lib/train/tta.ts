@@ -11,6 +11,7 @@ import type { Module } from '../nn/module.js';
 import { BatchLoader } from '../data/batches.js';
 import { splitToDevice, type DeviceSplit } from '../data/device.js';
 import { mirrorPixels } from '../data/mirror.js';
+import { StepGraphs, type GraphSetting } from '../step-graphs.js';
 
 export const TTA_MODES = ['none', 'flip'] as const;
 export type TtaMode = (typeof TTA_MODES)[number];
@@ -28,7 +29,8 @@ function mirrorOnDevice(data: DeviceSplit): DeviceSplit {
 }
 
 /** Predictions and mean cross-entropy of the mean softmax of every image and its mirror. */
-export function flipTtaPredictions(model: Module, data: DeviceSplit, o: { batchSize: number; normalize: boolean; labels: Uint8Array; mirrored?: DeviceSplit }):
+export function flipTtaPredictions(model: Module, data: DeviceSplit,
+  o: { batchSize: number; normalize: boolean; labels: Uint8Array; mirrored?: DeviceSplit; graphs?: GraphSetting; onNotice?: (message: string) => void }):
   { predictions: Int32Array; loss: number } {
   const n = data.images.shape[0];
   const mirrored = o.mirrored ?? mirrorOnDevice(data);
@@ -40,36 +42,41 @@ export function flipTtaPredictions(model: Module, data: DeviceSplit, o: { batchS
   const flipped = new BatchLoader(mirrored, { batchSize, shuffle: false, normalize: o.normalize });
   const probs = new Map<number, [Tensor, Tensor]>();
   const predictions = new Int32Array(n);
+  // One graph per batch size for this evaluation (its loaders' tensors are its own).
+  const graphs = new StepGraphs({ device: data.device, graphs: o.graphs, onNotice: o.onNotice });
   let nll = 0;
   try {
     for (let step = 0, offset = 0; step < plain.batchesPerEpoch; step++) {
-      const a = plain.load(0, step);
-      const b = flipped.load(0, step);
-      model.build(data.device, [a.size, 3, 32, 32]);
-      let pair = probs.get(a.size);
+      const pa = plain.prepare(0, step);
+      const pf = flipped.prepare(0, step);
+      model.build(data.device, [pa.size, 3, 32, 32]);
+      let pair = probs.get(pa.size);
       if (!pair) {
-        const k = model.outputShape([a.size, 3, 32, 32])[1];
-        probs.set(a.size, (pair = [empty(data.device, [a.size, k], 'float32'), empty(data.device, [a.size, k], 'float32')]));
+        const k = model.outputShape([pa.size, 3, 32, 32])[1];
+        probs.set(pa.size, (pair = [empty(data.device, [pa.size, k], 'float32'), empty(data.device, [pa.size, k], 'float32')]));
       }
-      const [pa, pb] = pair;
-      native.softmax(model.forward(a.images), pa); // before the next forward reuses the logits' buffer
-      native.softmax(model.forward(b.images), pb);
-      native.axpby(pb, pa, 0.5, 0.5);
-      const p = native.toArray(pa) as Float32Array;
-      const k = pa.shape[1];
-      for (let i = 0; i < a.size; i++) {
+      const [sa, sb] = pair;
+      graphs.run(`flip evaluation batch ${pa.size}`, () => {
+        native.softmax(model.forward(plain.launch(pa).images), sa); // before the next forward reuses the logits' buffer
+        native.softmax(model.forward(flipped.launch(pf).images), sb);
+        native.axpby(sb, sa, 0.5, 0.5);
+      });
+      const p = native.toArray(sa) as Float32Array;
+      const k = sa.shape[1];
+      for (let i = 0; i < pa.size; i++) {
         let best = 0;
         for (let j = 1; j < k; j++) if (p[i * k + j] > p[i * k + best]) best = j;
         predictions[offset + i] = best;
         nll -= Math.log(Math.max(p[i * k + o.labels[offset + i]], Number.MIN_VALUE));
       }
-      offset += a.size;
+      offset += pa.size;
     }
     return { predictions, loss: nll / n };
   } finally {
+    graphs.dispose();
     plain.dispose();
     flipped.dispose();
-    for (const [pa, pb] of probs.values()) { pa.dispose(); pb.dispose(); }
+    for (const [a, b] of probs.values()) { a.dispose(); b.dispose(); }
     if (!o.mirrored) mirrored.dispose();
   }
 }

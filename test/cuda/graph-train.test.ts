@@ -40,7 +40,7 @@ describeGpu('training with CUDA graphs', () => {
     ['sgd nesterov, fp32', { optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }],
     ['adam, bf16', { optimizer: 'adam', lr: 2e-3, precision: 'bf16' }],
     ['adamw, fp32 tf32', { optimizer: 'adamw', lr: 2e-3, weightDecay: 0.05, tf32: true }],
-    ['adagrad, bf16', { optimizer: 'adagrad', lr: 0.02, precision: 'bf16', labelSmoothing: 0.1 }],
+    ['adagrad, bf16, flip TTA', { optimizer: 'adagrad', lr: 0.02, precision: 'bf16', labelSmoothing: 0.1, tta: 'flip' }],
   ];
   it.each(cases)('a graph-replayed run equals the eager run bit for bit: weights, optimizer state, losses, test accuracy (%s)', async (_name, over) => {
     const eager = opts({ ...over, graphs: 'off' });
