@@ -133,8 +133,8 @@ export class StepGraphs {
     return { ...this.counts, failed };
   }
 
-  /** Frees every graph (and what only they held). Call before disposing the tensors the steps use is not
-   *  needed (graphs keep them), but do call it: the memory stays until then. */
+  /** Frees every graph and what only the graphs held. The graphs keep the steps' tensors alive, so the
+   *  order of disposal does not matter, but that memory stays until this is called. */
   dispose(): void {
     for (const e of this.entries.values()) e.graph?.dispose();
     this.entries.clear();

@@ -7,6 +7,10 @@ import { expect, it } from 'vitest';
 import { native } from '../../lib/backend.js';
 import { loadCheckpoint } from '../../lib/nn/checkpoint.js';
 import { StepGraphs } from '../../lib/step-graphs.js';
+import { vgg } from '../../lib/models/vgg.js';
+import { initialize } from '../../lib/nn/init.js';
+import { SoftmaxCrossEntropyLoss } from '../../lib/nn/loss.js';
+import { createOptimizer } from '../../lib/optim/create.js';
 import { runTraining } from '../../lib/train/loop.js';
 import { resolveTrainOptions, type TrainOptions } from '../../lib/train/options.js';
 import type { TrainHistory } from '../../lib/train/events.js';
@@ -81,6 +85,48 @@ describeGpu('training with CUDA graphs', () => {
     const a = checkpointBytes(join(eager.out, 'cifar10_epoch_1.safetensors'));
     const b = checkpointBytes(join(graphed.out, 'cifar10_epoch_1.safetensors'));
     for (const [k, v] of a) expect(b.get(k), k).toBe(v);
+  });
+
+  it('1,000 replayed training steps (Adam, bf16 VGG11-BN with dropout) allocate nothing and stay finite', () => {
+    const model = vgg({ depth: 11, batchNorm: true, classifier: 'standard', widthDivisor: 8, hidden: 64 }).setPrecision('bf16');
+    initialize(model, { scheme: 'kaiming_normal', mode: 'fan_out', seed: 2 });
+    const shape = model.build(gpu, [32, 3, 32, 32]);
+    const loss = new SoftmaxCrossEntropyLoss({ labelSmoothing: 0.1 });
+    loss.build(gpu, shape);
+    const opt = createOptimizer(model.parameters(), { kind: 'adam', lr: 1e-3, weightDecay: 5e-4 });
+    const x = native.fromArray(gpu, [32, 3, 32, 32], Float32Array.from({ length: 32 * 3072 }, (_, i) => Math.sin(i)));
+    const y = native.fromArray(gpu, [32], Int32Array.from({ length: 32 }, (_, i) => i % 10));
+    const g = new StepGraphs({ device: gpu, env: {} });
+    const step = () => {
+      model.train();
+      model.prepareStep();
+      loss.prepareStep(32);
+      opt.lr = 1e-3 * (0.5 + Math.random());
+      opt.prepareStep();
+      g.run('train', () => {
+        model.backward(loss.forward(model.forward(x), y)!);
+        opt.applyStep();
+      }, () => { model.rearmStep(); loss.rearmStep(); });
+    };
+    try {
+      // cpu against cpu (VGG_CIFAR_GPU_TESTS_ON_CPU=1, the test's own logic) takes a few steps only
+      const n = gpu === 'cuda' ? 1000 : 5;
+      for (let i = 0; i < 3; i++) step();
+      const live = native.liveBytes(gpu);
+      for (let i = 0; i < n; i++) step();
+      const r = loss.read();
+      expect(Number.isFinite(r.loss)).toBe(true);
+      expect(r.batches).toBe(n + 3);
+      expect(native.liveBytes(gpu)).toBe(live);
+      if (gpu === 'cuda') expect(g.stats).toMatchObject({ eager: 1, captured: 1, replayed: n + 1, failed: {} });
+    } finally {
+      g.dispose();
+      opt.dispose();
+      loss.dispose();
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    }
   });
 
   it('a capture that fails (a host read inside the step) falls back to eager with one notice, and the step still runs', () => {
