@@ -1,5 +1,6 @@
 // `vgg-cifar train`: flags -> train() options; prints the report's lines, a progress bar on a terminal,
 // and saves + explains how to resume on Ctrl-C.
+import type { TrainHistory } from '../train/events.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { join } from 'node:path';
@@ -137,6 +138,8 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
   try {
     const h = await run;
     output.stop(!h.aborted && !h.stoppedOnNonFinite);
+    const line = graphsLine(h);
+    if (line) process.stdout.write(`${line}\n`);
     if (run.options.report) process.stdout.write(`report: ${join(h.info.out, 'report.html')}
 `);
     if (h.aborted) {
@@ -149,4 +152,14 @@ async function runTrainCommand(flags: TrainFlags): Promise<void> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+/** How the steps ran on a GPU, for the end of a run: nothing on the cpu, where graphs do not apply. */
+export function graphsLine(h: Pick<TrainHistory, 'graphs' | 'info'>): string | null {
+  const g = h.graphs;
+  if (!g || h.info.device !== 'cuda') return null;
+  if (g.off !== null) return `CUDA graphs: off (${g.off}); ${g.eager.toLocaleString('en-US')} steps ran op by op`;
+  const failed = Object.entries(g.failed);
+  return `CUDA graphs: ${g.replayed.toLocaleString('en-US')} training steps replayed, ${g.captured} captured, ${g.eager.toLocaleString('en-US')} eager` +
+    (failed.length ? `; capture failed for ${failed.map(([k, why]) => `${k} (${why})`).join(', ')}` : '');
 }
