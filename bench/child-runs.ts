@@ -12,13 +12,15 @@ export function reportToParent(data: unknown): void {
 }
 
 /** Runs `script` with `args` once per value of `envVar`; returns each value with what its child reported
- *  (null when it reported nothing: the child's output, printed above, says why). */
+ *  (null when it reported nothing: the child's output, printed above, says why; the process's exit code is
+ *  then 1). */
 export function runPerValue<T>(script: string, args: string[], envVar: string, values: string[]): Array<{ value: string; data: T | null }> {
   return values.map((value) => {
     const r = spawnSync(process.execPath, [script, ...args], { env: { ...process.env, [envVar]: value }, encoding: 'utf8' });
     const lines = (r.stdout ?? '').split('\n');
     const json = lines.find((l) => l.startsWith(JSON_MARK));
     console.log(`## ${envVar}=${value}\n\n${lines.filter((l) => !l.startsWith(JSON_MARK)).join('\n')}${r.stderr ?? ''}`);
+    if (r.status !== 0 || !json) process.exitCode = 1;
     return { value, data: json ? (JSON.parse(json.slice(JSON_MARK.length)) as T) : null };
   });
 }

@@ -26,7 +26,7 @@ const COLS = ['bn fwd', 'bn bwd', 'pool fwd', 'pool bwd', 'bias grad', 'relu fwd
 
 if (paths.length) {
   compare(paths);
-  process.exit(0);
+  process.exit();  // 1 when a child failed (runPerValue)
 }
 const info = backends().find((b) => b.device === device)!;
 if (!info.available) {

@@ -12,8 +12,9 @@
 // the graph API's counterpart of conv.cc's FMA-only choice, as far as cuDNN's notes tell (the fp32 parity test
 // at 1e-4 would catch a TF32 engine). fp32 with TF32 on also takes tensor-core engines without those notes.
 //
-// cuDNN may refuse a graph (no engine config finalizes; NOT_SUPPORTED or BAD_PARAM while building): that plan
-// is remembered as refused and runs the legacy path (noteFallback; status().details.convFused lists it).
+// cuDNN may refuse a graph (no engine config finalizes; NOT_SUPPORTED or BAD_PARAM while building it or at its
+// execution): that plan is remembered as refused and runs the legacy path (noteFallback;
+// status().details.convFused lists it).
 #include <algorithm>
 #include <cstdint>
 #include <deque>
@@ -369,7 +370,13 @@ bool fusedConvForward(const char* op, const FusedConv& c) {
              "cudnnBackendSetAttribute");
   checkCudnn(d.cudnnBackendFinalize(pack.d), op, "cudnnBackendFinalize (variant pack)");
   // Stream-ordered on the handle's stream (the backend's one stream), so a capture records it like any kernel.
-  checkCudnn(d.cudnnBackendExecute(cuda().ctx(op).dnn, P.plan->d, pack.d), op, "cudnnBackendExecute");
+  cu::cudnnStatus_t s = d.cudnnBackendExecute(cuda().ctx(op).dnn, P.plan->d, pack.d);
+  if (cudnnRefused(s)) {  // refused before it ran anything: this plan runs the legacy path from now on
+    P.refused = "cudnnBackendExecute (execution plan): " + cudnnStatusText(s);
+    noteFallback(op, "cuDNN refused to run the fused plan " + key + " (" + P.refused + ")", "the legacy convolution path");
+    return false;
+  }
+  checkCudnn(s, op, "cudnnBackendExecute");
   P.runs++;
   return true;
 }

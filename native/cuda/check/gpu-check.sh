@@ -55,7 +55,7 @@ if has tests && room 60 tests; then
   row "fp32 fallbacks" "$(grep -c 'through fp32 NCHW copies' "$out/gpu-tests.log") cuDNN refusals of bf16/nhwc pooling or BatchNorm"
   row "cudnn-ex in tests" "$(grep -E 'cudnn-ex: ran through cuDNN' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
   row "NCHW bf16 convs" "$(grep -c 'now runs in bf16 NCHW' "$out/gpu-tests.log") bf16 convolutions cuDNN had no NHWC algorithm for"
-  row "fused convs in tests" "$(grep -E '^convFused: ' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
+  row "fused convs in tests" "$(grep -E 'convFused: ran fused' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
 fi
 
 if has bench && room 90 bench && [[ -f dist/bench/gpu.js ]]; then
