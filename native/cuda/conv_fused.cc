@@ -30,15 +30,11 @@ namespace vgg {
 
 // ---------- the switch ----------
 
-namespace {
-
-const EnvChoice& pathChoice() {
+// Read and checked once per process: an unknown value makes the backend unavailable, saying why (status()).
+static const EnvChoice& pathChoice() {
   static const EnvChoice c = readEnvChoice("VGG_CIFAR_CUDA_CONV", {"legacy", "fused"});
   return c;
 }
-
-}  // namespace
-
 ConvPath convPath() { return chosen<ConvPath>(pathChoice()); }
 std::string convPathProblem() { return pathChoice().problem; }
 
@@ -59,6 +55,8 @@ namespace {
 enum : int64_t { kX = 1, kW = 2, kBias = 3, kY = 4, kConvOut = 5, kAddOut = 6 };
 // Alignment declared for every tensor; checked on each call's pointers.
 constexpr int64_t kAlign = 16;
+// Room for an engine's numerical notes (cuDNN 9.6 has 10 kinds; later versions may add some).
+constexpr int64_t kMaxNotes = 32;
 
 // A refusal while building a plan: the plan runs the legacy path. Other failures are errors (BackendErr).
 struct Refused {
@@ -177,14 +175,14 @@ bool notesAllowed(Builder& B, const DescPtr& cfg, DType dt, bool tf32, int64_t* 
   int64_t n = 0;
   B.check(B.dnn().cudnnBackendGetAttribute(cfg->d, cu::CUDNN_ATTR_ENGINECFG_ENGINE, cu::CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &engine->d),
           "cudnnBackendGetAttribute", "ENGINECFG_ENGINE");
-  cu::cudnnBackendNumericalNote_t notes[cu::CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
+  cu::cudnnBackendNumericalNote_t notes[kMaxNotes];
   int64_t count = 0;
   B.check(B.dnn().cudnnBackendGetAttribute(engine->d, cu::CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, cu::CUDNN_TYPE_NUMERICAL_NOTE,
-                                           cu::CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &count, notes),
+                                           kMaxNotes, &count, notes),
           "cudnnBackendGetAttribute", "ENGINE_NUMERICAL_NOTE");
   *engineIndex = -1;
   B.dnn().cudnnBackendGetAttribute(engine->d, cu::CUDNN_ATTR_ENGINE_GLOBAL_INDEX, cu::CUDNN_TYPE_INT64, 1, &n, engineIndex);
-  for (int64_t i = 0; i < count && i < cu::CUDNN_NUMERICAL_NOTE_TYPE_COUNT; i++) {
+  for (int64_t i = 0; i < count && i < kMaxNotes; i++) {
     switch (notes[i]) {
       case cu::CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION:
       case cu::CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS: return false;
