@@ -8,7 +8,8 @@
 // Numerics: the convolution's compute type and both pointwise ops' precision are FLOAT, so accumulation, bias
 // and ReLU are fp32 and a bf16 y is rounded once. Engines are taken from the heuristics (mode A, then the
 // fallback list) in order, skipping those whose numerical notes say they reduce in reduced precision or
-// down-convert their inputs (which may mean fp16), and, for fp32 with TF32 off, those that use tensor cores:
+// down-convert their inputs (which may mean fp16) or are not deterministic (a CUDA graph's replay must equal
+// the eager step bit for bit), and, for fp32 with TF32 off, those that use tensor cores:
 // the graph API's counterpart of conv.cc's FMA-only choice, as far as cuDNN's notes tell (the fp32 parity test
 // at 1e-4 would catch a TF32 engine). fp32 with TF32 on also takes tensor-core engines without those notes.
 //
@@ -185,7 +186,8 @@ bool notesAllowed(Builder& B, const DescPtr& cfg, DType dt, bool tf32, int64_t* 
   for (int64_t i = 0; i < count && i < kMaxNotes; i++) {
     switch (notes[i]) {
       case cu::CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION:
-      case cu::CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS: return false;
+      case cu::CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS:
+      case cu::CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC: return false;
       case cu::CUDNN_NUMERICAL_NOTE_TENSOR_CORE:
         if (dt == DType::f32 && !tf32) return false;
         break;
