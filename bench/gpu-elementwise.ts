@@ -6,17 +6,16 @@
 // `--paths ours,cudnn,cudnn-ex` runs one child process per path on the same card and adds a table of the
 // nhwc BatchNorm and pooling times side by side, the fastest path per layer marked.
 // Usage: node dist/bench/gpu-elementwise.js [--device cuda] [--batch 128] [--reps 20] [--paths ours,cudnn,cudnn-ex]
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { backends, native, type Device, type DType } from '../lib/backend.js';
 import { deviceTimer, filledTensor } from './device-timing.js';
 import { arg, argList } from './argv.js';
+import { reportToParent, runPerValue } from './child-runs.js';
 
 const device = arg('device', 'cuda') as Device;
 const batch = Number(arg('batch', '128'));
 const reps = Number(arg('reps', '20'));
 const paths = argList('paths', '');
-const JSON_MARK = 'gpu-elementwise-json: ';
 
 // [channels, map size] of VGG16's 13 BatchNorms; a max-pool follows layers 2, 4, 7, 10 and 13.
 const LAYERS: Array<[number, number]> = [[64, 32], [64, 32], [128, 16], [128, 16], [256, 8], [256, 8], [256, 8], [512, 4], [512, 4],
@@ -27,7 +26,7 @@ const COLS = ['bn fwd', 'bn bwd', 'pool fwd', 'pool bwd', 'bias grad', 'relu fwd
 
 if (paths.length) {
   compare(paths);
-  process.exit(0);
+  process.exit();  // 1 when a child failed (runPerValue)
 }
 const info = backends().find((b) => b.device === device)!;
 if (!info.available) {
@@ -85,19 +84,14 @@ timer.dispose();
 // What ran where (cudnn-ex: the shapes cuDNN refused run our kernels), then the numbers for a --paths parent.
 const exSummary = (backends().find((b) => b.device === device)!.details as Record<string, string>).nhwcEx;
 if (exSummary) console.log(`\ncudnn-ex: ${exSummary}`);
-console.log(JSON_MARK + JSON.stringify(measured));
+reportToParent(measured);
 
 /** Runs this script once per path (the choice is per process) and prints each run, then the nhwc BatchNorm
  *  and pooling columns side by side. */
 function compare(list: string[]): void {
-  const runs = list.map((path) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--device', device, '--batch', String(batch), '--reps', String(reps)],
-      { env: { ...process.env, VGG_CIFAR_CUDA_NHWC: path }, encoding: 'utf8' });
-    const lines = (r.stdout ?? '').split('\n');
-    const json = lines.find((l) => l.startsWith(JSON_MARK));
-    console.log(`## VGG_CIFAR_CUDA_NHWC=${path}\n\n${lines.filter((l) => !l.startsWith(JSON_MARK)).join('\n')}${r.stderr ?? ''}`);
-    return { path, ms: json ? (JSON.parse(json.slice(JSON_MARK.length)) as Record<string, number[][]>) : null };
-  });
+  const runs = runPerValue<Record<string, number[][]>>(fileURLToPath(import.meta.url),
+    ['--device', device, '--batch', String(batch), '--reps', String(reps)], 'VGG_CIFAR_CUDA_NHWC', list)
+    .map((r) => ({ path: r.value, ms: r.data }));
   const ok = runs.filter((r) => r.ms);
   if (!ok.length) return;
   const dtype = 'bfloat16';  // the nhwc dtype (float32 runs plain NCHW on a GPU: cuDNN's path for every choice)

@@ -55,14 +55,9 @@ const char* opsName(cu::cudnnBatchNormOps_t ops) { return ops == cu::CUDNN_BATCH
 std::string planKey(const Tensor& x, cu::cudnnBatchNormOps_t ops) { return tensorKey(x) + " " + opsName(ops); }
 cu::cudnnActivationDescriptor_t act(const ExPlan& P) { return P.ops == cu::CUDNN_BATCHNORM_OPS_BN_ACTIVATION ? reluD : nullptr; }
 
-std::string statusText(cu::cudnnStatus_t s) {
-  const auto& d = cudaLibraries().cudnn;
-  return std::string(d.cudnnGetErrorString ? d.cudnnGetErrorString(s) : "cuDNN error") + ", status " + std::to_string((int)s);
-}
-
 // Records cuDNN's refusal of a plan (reported once, and in status().details.nhwcEx): returns false.
 bool refuse(const char* op, ExPlan& P, const std::string& key, const char* call, cu::cudnnStatus_t s) {
-  P.refused = std::string(call) + ": " + statusText(s);
+  P.refused = std::string(call) + ": " + cudnnStatusText(s);
   noteFallback(op, "cuDNN refused " + key + " (" + P.refused + ")", "our NHWC BatchNorm kernels");
   return false;
 }
@@ -129,10 +124,8 @@ Reserve& reserveFor(const char* op, const Tensor& saveMean, size_t bytes) {
 
 bool exAvailable(const char* op) {
   static const std::string missing = cudnnExMissing();
-  if (missing.empty()) return true;
   static std::once_flag noted;
-  std::call_once(noted, [&] { noteFallback(op, "the loaded cuDNN lacks " + missing, "our NHWC BatchNorm kernels"); });
-  return false;
+  return optionalCallsLoaded(op, missing, noted, "our NHWC BatchNorm kernels");
 }
 
 }  // namespace
@@ -198,14 +191,8 @@ bool batchNormExBackward(const char* op, const Tensor& x, const Tensor& dy, cons
 
 std::string batchNormExSummary() {
   std::lock_guard<std::mutex> lock(mu);
-  std::string ran, refused;
-  for (const auto& [key, P] : plans) {
-    if (!P->refused.empty()) refused += (refused.empty() ? "" : "; ") + key + " (" + P->refused + ")";
-    else if (P->ran) ran += (ran.empty() ? "" : ", ") + key;
-  }
-  return "ran through cuDNN: " + (ran.empty() ? std::string("none yet") : ran) + ". Refused (our kernels ran): " +
-         (refused.empty() ? std::string("none") : refused) + ". Backwards without a matching *Ex forward (our kernels ran): " +
-         std::to_string(unmatchedBackwards);
+  return planLists(plans, "ran through cuDNN", "our kernels", [](const std::string& key, const ExPlan& P) { return P.ran ? key : ""; }) +
+         ". Backwards without a matching *Ex forward (our kernels ran): " + std::to_string(unmatchedBackwards);
 }
 
 }  // namespace vgg

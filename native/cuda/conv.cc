@@ -55,16 +55,6 @@ cu::cudnnMathType_t searchMath(Mode m) {
 std::mutex plansMu;
 std::map<std::string, std::unique_ptr<ConvPlan>> plans;
 
-// Workspace offered to Find*Ex: algorithms that need more are skipped. VGG_CIFAR_CUDNN_WORKSPACE_MB overrides.
-size_t findWorkspaceBytes() {
-  static size_t bytes = [] {
-    const char* v = std::getenv("VGG_CIFAR_CUDNN_WORKSPACE_MB");
-    long mb = v ? std::atol(v) : 0;
-    return (size_t)(mb > 0 ? mb : 512) << 20;
-  }();
-  return bytes;
-}
-
 ConvPlan& planFor(const char* op, const std::vector<int64_t>& x, const std::vector<int64_t>& w, const std::vector<int64_t>& y,
                   const ConvParams& p, Mode m) {
   std::string key = shapeString(x) + shapeString(w) + shapeString(y) + "/" + std::to_string(p.strideH) + "," + std::to_string(p.strideW) +
@@ -109,7 +99,7 @@ struct NoAlgorithm : BackendErr {
 };
 
 [[noreturn]] void noAlgorithm(const char* op, const char* call, int n) {
-  throw NoAlgorithm(op, call, "no algorithm succeeded within the " + std::to_string(findWorkspaceBytes() >> 20) + " MiB workspace (" +
+  throw NoAlgorithm(op, call, "no algorithm succeeded within the " + std::to_string(convWorkspaceLimit() >> 20) + " MiB workspace (" +
                                   std::to_string(n) + " tried; VGG_CIFAR_CUDNN_WORKSPACE_MB raises it)");
 }
 
@@ -121,7 +111,7 @@ void convolve(const char* op, const char* findCall, const char* runCall, ConvPla
   if (!ch.found) {
     requireNotCapturing(op, "finding a convolution algorithm (cudnnFind*AlgorithmEx runs and times candidates)");
     VGG_CUDNN_CALL(op, cudnnSetConvolutionMathType, P.cD, searchMath(m));
-    size_t cap = findWorkspaceBytes();
+    size_t cap = convWorkspaceLimit();
     void* ws = cuda().workspace(op, cap);
     Perf r[Count];
     int n = 0;
@@ -250,16 +240,31 @@ const float kOne = 1.0f, kZero = 0.0f;
 
 }  // namespace
 
+// Algorithms that need more are skipped.
+size_t convWorkspaceLimit() {
+  static size_t bytes = [] {
+    const char* v = std::getenv("VGG_CIFAR_CUDNN_WORKSPACE_MB");
+    long mb = v ? std::atol(v) : 0;
+    return (size_t)(mb > 0 ? mb : 512) << 20;
+  }();
+  return bytes;
+}
+
 void CudaBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, const ConvParams& p, bool fuseRelu) {
   const char* op = "conv2dForward";
   requireActivation(op, {&x, &w, &y});
   Context& c = ctx(op);
+  // VGG_CIFAR_CUDA_CONV=fused: convolution, bias and ReLU as one cuDNN graph (conv_fused.cc) where it takes the plan.
+  const bool tryFused = b && convPath() == ConvPath::fused;
+  bool fused = false;
   withMode(op, x.dtype, x.shape, w.shape, [&](Mode m) {
     ConvPlan& P = planFor(op, x.shape, w.shape, y.shape, p, m);
     const void* ws = filterIn(op, w, m, c.stream);
     std::vector<void*> slot = scratchSlices(op, {stageBytes(x, m), stageBytes(y, m)});
     const void* xs = stageIn(op, x, slot[0], m, c.stream);
     void* ys = stageOut(y, slot[1]);
+    fused = tryFused && fusedConvForward(op, {x.shape, w.shape, y.shape, p, m.dt, m.nhwc, xs, ws, b->as<float>(), ys, fuseRelu});
+    if (fused) return finishOut(op, y, slot[1], m, c.stream);
     convolve(
         op, "cudnnFindConvolutionForwardAlgorithmEx", "cudnnConvolutionForward", P, P.fwd, m,
         [&](cu::cudnnConvolutionFwdAlgoPerf_t* r, int count, int* n, void* work, size_t cap) {
@@ -270,7 +275,7 @@ void CudaBackend::conv2dForward(const Tensor& x, const Tensor& w, const Tensor* 
         });
     finishOut(op, y, slot[1], m, c.stream);
   });
-  if (b || fuseRelu) launchBiasAct(op, y.data(), y.dtype, b ? b->as<float>() : nullptr, channelView(y), fuseRelu, c.stream);
+  if (!fused && (b || fuseRelu)) launchBiasAct(op, y.data(), y.dtype, b ? b->as<float>() : nullptr, channelView(y), fuseRelu, c.stream);
 }
 
 void CudaBackend::conv2dBackwardData(const Tensor& dy, const Tensor& w, const Tensor& dx, const ConvParams& p) {

@@ -131,13 +131,26 @@ void launchBatchNormNhwcBackward(const char* op, const Tensor& x, const Tensor& 
 // Max pooling over nhwc activations (pool.cu).
 void launchMaxPoolNhwcForward(const char* op, const Tensor& x, const Tensor& y, const PoolParams& p, cudaStream_t s);
 void launchMaxPoolNhwcBackward(const char* op, const Tensor& dy, const Tensor& x, const Tensor& dx, const PoolParams& p, cudaStream_t s);
+// A choice among `values` from the environment variable `var` (env_choice.cc): unset or empty picks values[0];
+// another value not among them leaves index 0 and `problem` saying which values are allowed.
+struct EnvChoice {
+  size_t index = 0;
+  std::string problem;
+};
+EnvChoice readEnvChoice(const char* var, std::initializer_list<const char*> values);
+// The choice as the enum whose values are in the order of `values`; throws RangeErr with the problem, if any.
+template <class E>
+E chosen(const EnvChoice& c) {
+  if (!c.problem.empty()) throw RangeErr(c.problem);
+  return static_cast<E>(c.index);
+}
 // What runs NHWC BatchNorm and max pooling (nhwc_path.cc), chosen once per process by VGG_CIFAR_CUDA_NHWC so
 // that a GPU run can compare the candidates (bench/gpu-elementwise.ts --paths):
 //   ours (unset): our kernels (above);
 //   cudnn:        cuDNN's legacy calls, BatchNorm and pooling;
 //   cudnn-ex:     BatchNorm through cudnnBatchNormalization*Ex (SPATIAL_PERSISTENT, fused ReLU; batchnorm_ex.cc),
 //                 pooling through the legacy calls as `cudnn` (cuDNN has no *Ex pooling).
-enum class NhwcPath { ours, cudnn, cudnnEx };
+enum class NhwcPath { ours, cudnn, cudnnEx };  // in the order of readEnvChoice's values
 // Throws RangeErr naming the allowed values when the variable holds another (status() reports it too).
 NhwcPath nhwcPath();
 // Empty when the variable is valid, else the error nhwcPath() throws.
@@ -156,6 +169,37 @@ bool batchNormExBackward(const char* op, const Tensor& x, const Tensor& dy, cons
                          const Tensor* reluY);
 // For status().details.nhwcEx: which shapes ran through the *Ex calls and which cuDNN refused (and why).
 std::string batchNormExSummary();
+// What runs a convolution forward with a bias (conv_fused.cc), chosen once per process by VGG_CIFAR_CUDA_CONV so
+// that a GPU run can compare the candidates (bench/gpu-ops.ts --conv legacy,fused):
+//   legacy (unset): cudnnConvolutionForward (algorithm from Find*Ex), then our bias (+ReLU) kernel;
+//   fused:          cuDNN's graph API: convolution -> add bias -> ReLU as one runtime-fused execution plan,
+//                   the legacy path for each plan cuDNN refuses.
+enum class ConvPath { legacy, fused };  // in the order of readEnvChoice's values
+// As nhwcPath(), nhwcPathProblem(), nhwcPathDetail().
+ConvPath convPath();
+std::string convPathProblem();
+std::string convPathDetail();
+// One fused forward: x, w and y in the call's format (nhwc: NHWC activations and KRSC filters, else NCHW / OIHW),
+// dt their dtype, bias fp32 [C]. Returns false where the fused path does not take the call (the graph
+// functions are missing, cuDNN refused this plan now or before, a pointer is not 16-byte aligned): nothing has
+// been written then, and the caller runs the legacy path.
+struct FusedConv {
+  const std::vector<int64_t>&x, &w, &y;
+  const ConvParams& p;
+  DType dt;
+  bool nhwc;
+  const void* xData;
+  const void* wData;
+  const float* bias;
+  void* yData;
+  bool relu;
+};
+bool fusedConvForward(const char* op, const FusedConv& c);
+// The workspace a convolution may use (VGG_CIFAR_CUDNN_WORKSPACE_MB, default 512 MiB): what Find*Ex is offered
+// and the most a fused plan may ask for.
+size_t convWorkspaceLimit();
+// For status().details.convFused: which plans ran fused (and on which engine) and which cuDNN refused (and why).
+std::string fusedConvSummary();
 // Element-wise copy of a 4-D tensor between layouts (plain / nhwc) and float dtypes (float32 / bfloat16).
 void launchConvert(const char* op, const void* src, DType st, bool srcNhwc, void* dst, DType dt, bool dstNhwc,
                    const std::vector<int64_t>& shape, cudaStream_t s);
@@ -170,11 +214,16 @@ void launchTranspose(const char* op, const void* src, void* dst, const std::vect
 // run once. call(bool f32, const void* const* in, void* out) returns cuDNN's status; `in` and `out` are
 // the operands' data in their own format, or in fp32 NCHW when f32. At most 4 inputs.
 bool cudnnRefused(cu::cudnnStatus_t s);
+// cuDNN's name for a status and its number, for messages: "CUDNN_STATUS_NOT_SUPPORTED, status 3000".
+std::string cudnnStatusText(cu::cudnnStatus_t s);
 // Reports on stderr, when VGG_CIFAR_CUDA_LOG=1, that `call` refused `out`'s dtype/layout (status s) and the
 // plan now goes through fp32 NCHW copies: correct but slower, so the GPU checks can tell.
 void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out);
 // The same report for any fallback: what failed (`why`) and what the plan runs through now (`now`).
 void noteFallback(const char* op, const std::string& why, const char* now);
+// For a candidate that needs optional cuDNN functions: true when `missing` (those the loaded cuDNN lacks) is
+// empty, else false, noting the fallback (`now`) once per `noted`.
+bool optionalCallsLoaded(const char* op, const std::string& missing, std::once_flag& noted, const char* now);
 template <class Call>
 void cudnnOrViaF32(const char* op, const char* name, bool* viaF32, std::initializer_list<const Tensor*> in, const Tensor& out, Call&& call) {
   const Tensor* ins[4];
@@ -204,6 +253,20 @@ void cudnnOrViaF32(const char* op, const char* name, bool* viaF32, std::initiali
   }
   checkCudnn(call(true, ptrs, at), op, name);
   launchConvert(op, at, DType::f32, false, out.data(), out.dtype, out.layout == Layout::nhwc, out.shape, st);
+}
+
+// For a candidate's status summary (details.nhwcEx, details.convFused): "<ranLabel>: key, key. Refused
+// (<fallback> ran): key (why); key (why)" over a map of plans that have a `refused` string; ranText(key, plan)
+// names a plan that ran ("" for one that has not run yet).
+template <class Plans, class RanText>
+std::string planLists(const Plans& plans, const char* ranLabel, const char* fallback, RanText&& ranText) {
+  std::string ran, refused;
+  for (const auto& [key, P] : plans) {
+    if (!P->refused.empty()) refused += (refused.empty() ? "" : "; ") + key + " (" + P->refused + ")";
+    else if (std::string r = ranText(key, *P); !r.empty()) ran += (ran.empty() ? "" : ", ") + r;
+  }
+  return std::string(ranLabel) + ": " + (ran.empty() ? std::string("none yet") : ran) + ". Refused (" + fallback + " ran): " +
+         (refused.empty() ? std::string("none") : refused);
 }
 
 // Empty when our kernels can run on device 0, else why not (e.g. no kernel image for its architecture).

@@ -231,7 +231,7 @@ static void loadCudnn(CudaLibraries& L) {
   std::string missing;
   // Optional: what only a candidate path needs (cudnnExMissing() says which are absent; the path then
   // says so and runs without them) or what only improves error messages.
-  const std::string optional = " cudnnGetLastErrorString cudnnOpsVersionCheck cudnnCnnVersionCheck " VGG_CUDNN_EX_FUNCTIONS " ";
+  const std::string optional = " cudnnGetLastErrorString cudnnOpsVersionCheck cudnnCnnVersionCheck " VGG_CUDNN_EX_FUNCTIONS " " VGG_CUDNN_GRAPH_FUNCTIONS " ";
 #define VGG_RESOLVE(name, ret, params) resolve(h, #name, &L.cudnn.name, optional.find(" " #name " ") == std::string::npos, &missing);
   VGG_CUDNN_FUNCTIONS(VGG_RESOLVE)
 #undef VGG_RESOLVE
@@ -261,17 +261,21 @@ static void loadCudnn(CudaLibraries& L) {
   info.loaded = true;
 }
 
-std::string cudnnExMissing() {
+// Which of the space-separated optional functions in `list` the loaded cuDNN lacks (empty when not loaded).
+static std::string cudnnMissingOf(const std::string& list) {
   const CudaLibraries& L = cudaLibraries();
   if (!L.cudnnInfo.loaded) return "";
-  const std::string ex = " " VGG_CUDNN_EX_FUNCTIONS " ";
+  const std::string names = " " + list + " ";
   std::string missing;
-#define VGG_MISSING_EX(name, ret, params) \
-  if (!L.cudnn.name && ex.find(" " #name " ") != std::string::npos) missing += (missing.empty() ? "" : " ") + std::string(#name);
-  VGG_CUDNN_FUNCTIONS(VGG_MISSING_EX)
-#undef VGG_MISSING_EX
+#define VGG_MISSING_OF(name, ret, params) \
+  if (!L.cudnn.name && names.find(" " #name " ") != std::string::npos) missing += (missing.empty() ? "" : " ") + std::string(#name);
+  VGG_CUDNN_FUNCTIONS(VGG_MISSING_OF)
+#undef VGG_MISSING_OF
   return missing;
 }
+
+std::string cudnnExMissing() { return cudnnMissingOf(VGG_CUDNN_EX_FUNCTIONS); }
+std::string cudnnGraphMissing() { return cudnnMissingOf(VGG_CUDNN_GRAPH_FUNCTIONS); }
 
 const CudaLibraries& cudaLibraries() {
   static CudaLibraries* libs = [] {

@@ -32,6 +32,13 @@ const CudaLibraries& cudaLibraries();
   "cudnnBatchNormalizationBackwardEx"
 // Those of them the loaded cuDNN lacks, space-separated; empty when it has all (or is not loaded at all).
 std::string cudnnExMissing();
+// The graph (backend) API functions only the fused convolution candidate calls (VGG_CIFAR_CUDA_CONV=fused):
+// a cuDNN without them still runs everything else, so they load as optional too.
+#define VGG_CUDNN_GRAPH_FUNCTIONS                                                                                    \
+  "cudnnBackendCreateDescriptor cudnnBackendDestroyDescriptor cudnnBackendFinalize cudnnBackendSetAttribute "      \
+  "cudnnBackendGetAttribute cudnnBackendExecute"
+// Those of them the loaded cuDNN lacks, as cudnnExMissing().
+std::string cudnnGraphMissing();
 
 // The folders searched for a library, in order: the override variable's folder (or file), the dynamic
 // loader's path (shown as "<dynamic loader path>"), CUDA_HOME/CUDA_PATH, NVIDIA_WHEELS_DIR's */lib,

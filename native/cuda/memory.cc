@@ -72,6 +72,11 @@ bool cudnnRefused(cu::cudnnStatus_t s) {
   return category == cu::CUDNN_STATUS_BAD_PARAM || category == cu::CUDNN_STATUS_NOT_SUPPORTED;
 }
 
+std::string cudnnStatusText(cu::cudnnStatus_t s) {
+  const auto& d = cudaLibraries().cudnn;
+  return std::string(d.cudnnGetErrorString ? d.cudnnGetErrorString(s) : "cuDNN error") + ", status " + std::to_string((int)s);
+}
+
 static bool cudaLog() {
   static const bool log = [] {
     const char* v = std::getenv("VGG_CIFAR_CUDA_LOG");
@@ -89,6 +94,12 @@ void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Ten
 
 void noteFallback(const char* op, const std::string& why, const char* now) {
   if (cudaLog()) std::fprintf(stderr, "vgg-cifar cuda: %s: %s; this plan now runs in %s\n", op, why.c_str(), now);
+}
+
+bool optionalCallsLoaded(const char* op, const std::string& missing, std::once_flag& noted, const char* now) {
+  if (missing.empty()) return true;
+  std::call_once(noted, [&] { noteFallback(op, "the loaded cuDNN lacks " + missing, now); });
+  return false;
 }
 
 cu::cudnnDataType_t dnnType(DType t) { return t == DType::bf16 ? cu::CUDNN_DATA_BFLOAT16 : cu::CUDNN_DATA_FLOAT; }
@@ -118,8 +129,9 @@ BackendStatus CudaBackend::status() {
     statusDone_ = true;
   }
   BackendStatus s = status_;
-  s.details["tf32"] = tf32_ ? "on" : "off";  // this and nhwcEx are what change after the probe
+  s.details["tf32"] = tf32_ ? "on" : "off";  // this, nhwcEx and convFused are what change after the probe
   if (nhwcPathProblem().empty() && nhwcPath() == NhwcPath::cudnnEx) s.details["nhwcEx"] = batchNormExSummary();
+  if (convPathProblem().empty() && convPath() == ConvPath::fused) s.details["convFused"] = fusedConvSummary();
   return s;
 }
 
@@ -170,6 +182,8 @@ BackendStatus CudaBackend::probeStatus() {
   if (!L.cublasInfo.loaded) missing.push_back(L.cublasInfo.error + " (looked in " + s.details["cublasSearched"] + "; set VGG_CIFAR_CUBLAS)");
   s.details["nhwc"] = nhwcPathDetail();
   if (!nhwcPathProblem().empty()) missing.push_back(nhwcPathProblem());
+  s.details["conv"] = convPathDetail();
+  if (!convPathProblem().empty()) missing.push_back(convPathProblem());
   s.available = missing.empty() && deviceOk;
   s.reason = join(missing, "; ");
   if (s.available)

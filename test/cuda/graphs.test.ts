@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { native, type NativeGraph, type NativeTensor } from '../../lib/backend.js';
 import { toFloat32 } from '../../lib/tensor.js';
 import { f32, rand } from '../helpers/check.js';
-import { describeGpu } from './parity.js';
+import { captureAfterWarmup, describeGpu } from './parity.js';
 
 const dev = 'cuda' as const;
 const made: Array<NativeTensor | NativeGraph> = [];
@@ -22,17 +22,7 @@ afterEach(() => {
 });
 
 /** Captures `body` (run once eagerly first, as StepGraphs does). */
-function capture(body: () => void): NativeGraph {
-  body();
-  native.graphCaptureBegin(dev);
-  try {
-    body();
-    return keep(native.graphCaptureEnd(dev));
-  } catch (e) {
-    native.graphCaptureAbort(dev);
-    throw e;
-  }
-}
+const capture = (body: () => void): NativeGraph => keep(captureAfterWarmup(body));
 
 describeGpu('cuda graphs', () => {
   it('a replay computes on what the tensors hold at launch, and bumps the versions of what it writes', () => {

@@ -13,7 +13,7 @@ import { backends, native } from '../../lib/backend.js';
 import { toFloat32 } from '../../lib/tensor.js';
 import { f32, rand } from '../helpers/check.js';
 import { VGG_BN, batchNormCases, bnSpecs, bnStep, dtypes, FP32_RTOL, BF16_RTOL, nhwcPathReported, rtolOf } from './nhwc-batchnorm.js';
-import { describeGpu, expectRel, gpu, make, parity, runOn } from './parity.js';
+import { captureAfterWarmup, describeGpu, expectRel, gpu, make, parity, runOn } from './parity.js';
 
 describe('VGG_CIFAR_CUDA_NHWC=cudnn-ex', () => {
   it.skipIf(nhwcPathReported() === undefined)('reaches this file\'s addon: the status reports the cudnn-ex path', () => {
@@ -40,17 +40,7 @@ describeGpu('cudnn-ex BatchNorm matches the cpu backend', () => {
     const specs = bnSpecs(s, 'bfloat16', 95);
     const t = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, make('cuda', v)]));
     const step = () => bnStep(t);
-    step();  // eagerly first, as lib/step-graphs.ts does: plans and the reserve space exist before the capture
-    native.graphCaptureBegin('cuda');
-    const g = (() => {
-      try {
-        step();
-        return native.graphCaptureEnd('cuda');
-      } catch (e) {
-        native.graphCaptureAbort('cuda');
-        throw e;
-      }
-    })();
+    const g = captureAfterWarmup(step);  // plans and the reserve space come from the eager call
     const x2 = f32(rand(s.reduce((a, b) => a * b, 1), 96, -3, 2));
     const xf = native.fromArray('cuda', s, x2, 'float32', 'nhwc');
     native.cast(xf, t.x);

@@ -1,7 +1,7 @@
 // Runs one op on the CPU and on the GPU with the same inputs and returns both sets of outputs, so every
 // CUDA op is checked against the CPU backend (itself checked against float64 references in test/nn).
 import { describe, expect, it } from 'vitest';
-import { native, type Device, type DType, type Layout, type NativeTensor } from '../../lib/backend.js';
+import { native, type Device, type DType, type Layout, type NativeGraph, type NativeTensor } from '../../lib/backend.js';
 import { cudaUnavailableReason, rand } from '../helpers/check.js';
 import { toFloat32 } from '../../lib/tensor.js';
 
@@ -34,6 +34,20 @@ export function describeGpu(name: string, body: () => void): void {
     return;
   }
   describe.skipIf(reason !== null)(name, body);
+}
+
+/** Runs `step` once eagerly (as lib/step-graphs.ts does: plans, algorithms and buffers exist before the
+ *  capture), then captures it as a CUDA graph; a failed capture is aborted, leaving the stream usable. */
+export function captureAfterWarmup(step: () => void): NativeGraph {
+  step();
+  native.graphCaptureBegin('cuda');
+  try {
+    step();
+    return native.graphCaptureEnd('cuda');
+  } catch (e) {
+    native.graphCaptureAbort('cuda');
+    throw e;
+  }
 }
 
 /** A tensor on `device` made from `s` (bf16 data through native.cast, so both devices round it alike). */

@@ -17,7 +17,7 @@ const haveCc = spawnSync('cc', ['--version']).status === 0;
 const machineLibraryVars = ['LD_LIBRARY_PATH', 'CUDA_HOME', 'CUDA_PATH', 'NVIDIA_WHEELS_DIR', 'VGG_CIFAR_CUDNN', 'VGG_CIFAR_CUBLAS'];
 function isolatedEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of [...machineLibraryVars, 'VGG_CIFAR_CUDA_NHWC']) delete env[k];  // each case sets the path it tests
+  for (const k of [...machineLibraryVars, 'VGG_CIFAR_CUDA_NHWC', 'VGG_CIFAR_CUDA_CONV']) delete env[k];  // each case sets the path it tests
   return env;
 }
 
@@ -52,6 +52,21 @@ const cublasSymbols = ['cublasGetProperty', 'cublasGetStatusString', 'cublasCrea
   'cublasSetMathMode', 'cublasSgemm_v2'];
 const cublasBody = (major: number) =>
   `int cublasGetProperty(int type, int* v) { *v = type == 0 ? ${major} : type == 1 ? 2 : 7; return 0; }`;
+
+/** A wheel folder with stand-in cuBLAS 13 and cuDNN 9.6 (exporting cudnnSymbols and `extraCudnn`), and
+ *  cudaStatusWith for it with `variable` set to a value (or left unset). */
+function standInSwitch(name: string, variable: string) {
+  const root = mkdtempSync(join(tmpdir(), `vgg-cuda-${name}-`));
+  const lib = join(root, 'nvidia', 'cu13', 'lib');
+  mkdirSync(lib, { recursive: true });
+  stubLibrary(join(lib, 'libcublasLt.so.13'), ['cublasLtCreate'], '');
+  stubLibrary(join(lib, 'libcublas.so.13'), cublasSymbols, cublasBody(13));
+  const cudnn = (extraCudnn: string[]) =>
+    stubLibrary(join(lib, 'libcudnn.so.9'), [...cudnnSymbols, ...extraCudnn], 'unsigned long cudnnGetVersion(void) { return 90600; }');
+  cudnn([]);
+  const withValue = (v?: string) => cudaStatusWith({ NVIDIA_WHEELS_DIR: root, ...(v === undefined ? {} : { [variable]: v }) });
+  return { cudnn, withValue };
+}
 
 describe('cuda backend status', () => {
   it.skipIf(!cuda.compiled)('TF32: off by default, VGG_CIFAR_TF32=1 sets the default, setTf32() switches it; details.tf32 reports it', () => {
@@ -146,14 +161,7 @@ describe('cuda backend status', () => {
   });
 
   it.skipIf(!cuda.compiled || !haveCc)('VGG_CIFAR_CUDA_NHWC: checked once with the allowed values, reported in details.nhwc; cudnn-ex names the *Ex calls a cuDNN lacks', () => {
-    const root = mkdtempSync(join(tmpdir(), 'vgg-cuda-nhwc-'));
-    const lib = join(root, 'nvidia', 'cu13', 'lib');
-    mkdirSync(lib, { recursive: true });
-    stubLibrary(join(lib, 'libcublasLt.so.13'), ['cublasLtCreate'], '');
-    stubLibrary(join(lib, 'libcublas.so.13'), cublasSymbols, cublasBody(13));
-    const cudnnVersion = 'unsigned long cudnnGetVersion(void) { return 90600; }';
-    stubLibrary(join(lib, 'libcudnn.so.9'), cudnnSymbols, cudnnVersion);  // a cuDNN without the *Ex calls
-    const withPath = (v?: string) => cudaStatusWith({ NVIDIA_WHEELS_DIR: root, ...(v === undefined ? {} : { VGG_CIFAR_CUDA_NHWC: v }) });
+    const { cudnn, withValue: withPath } = standInSwitch('nhwc', 'VGG_CIFAR_CUDA_NHWC');  // a cuDNN without the *Ex calls
     expect(withPath().details.nhwc).toMatch(/^ours: /);
     expect(withPath('ours').details.nhwc).toMatch(/^ours: /);
     expect(withPath('').details.nhwc).toMatch(/^ours: /);
@@ -167,9 +175,9 @@ describe('cuda backend status', () => {
     expect(lacking.details.nhwcEx).toBe('ran through cuDNN: none yet. Refused (our kernels ran): none. Backwards without a matching *Ex forward (our kernels ran): 0');
     expect(lacking.reason ?? '').not.toMatch(/NHWC|cudnn-ex/);
 
-    stubLibrary(join(lib, 'libcudnn.so.9'), [...cudnnSymbols, 'cudnnCreateActivationDescriptor', 'cudnnSetActivationDescriptor',
+    cudnn(['cudnnCreateActivationDescriptor', 'cudnnSetActivationDescriptor',
       'cudnnDestroyActivationDescriptor', 'cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize', 'cudnnGetBatchNormalizationBackwardExWorkspaceSize',
-      'cudnnGetBatchNormalizationTrainingExReserveSpaceSize', 'cudnnBatchNormalizationForwardTrainingEx', 'cudnnBatchNormalizationBackwardEx'], cudnnVersion);
+      'cudnnGetBatchNormalizationTrainingExReserveSpaceSize', 'cudnnBatchNormalizationForwardTrainingEx', 'cudnnBatchNormalizationBackwardEx']);
     expect(withPath('cudnn-ex').details.nhwc).toMatch(/^cudnn-ex: BatchNorm training through cudnnBatchNormalization\*Ex \(SPATIAL_PERSISTENT, fused ReLU\)/);
 
     // A value that is none of them makes the backend unavailable, saying which values are allowed.
@@ -178,6 +186,33 @@ describe('cuda backend status', () => {
     expect(bad.reason).toContain('VGG_CIFAR_CUDA_NHWC="cuDNN-ex" is not one of: ours (the default, also when unset), cudnn, cudnn-ex');
     expect(bad.details.nhwc).toMatch(/^invalid: VGG_CIFAR_CUDA_NHWC="cuDNN-ex"/);
     expect(bad.details.nhwcEx).toBeUndefined();
+  });
+
+  it.skipIf(!cuda.compiled || !haveCc)('VGG_CIFAR_CUDA_CONV: checked once with the allowed values, reported in details.conv; fused names the graph-API calls a cuDNN lacks', () => {
+    const { cudnn, withValue: withPath } = standInSwitch('conv', 'VGG_CIFAR_CUDA_CONV');  // a cuDNN without the graph API
+    for (const v of [undefined, '', 'legacy']) {
+      const s = withPath(v);
+      expect(s.details.conv).toMatch(/^legacy: cudnnConvolutionForward/);
+      expect(s.details.convFused).toBeUndefined();
+    }
+    const graphCalls = ['cudnnBackendCreateDescriptor', 'cudnnBackendDestroyDescriptor', 'cudnnBackendFinalize', 'cudnnBackendSetAttribute',
+      'cudnnBackendGetAttribute', 'cudnnBackendExecute'];
+    const lacking = withPath('fused');
+    expect(lacking.details.cudnn).toMatch(/^9\.6\.0 at /);  // optional: their absence does not stop cuDNN from loading
+    expect(lacking.details.conv).toBe(`fused requested, but the loaded cuDNN lacks ${graphCalls.join(' ')}: convolutions run the legacy path`);
+    expect(lacking.details.convFused).toBe('ran fused: none yet. Refused (the legacy path ran): none. ' +
+      'Calls with a pointer not 16-byte aligned (the legacy path ran): 0');
+    expect(lacking.reason ?? '').not.toMatch(/VGG_CIFAR_CUDA_CONV|fused/);
+
+    cudnn(graphCalls);
+    expect(withPath('fused').details.conv).toMatch(/^fused: convolution \+ bias \(\+ReLU\) as one cuDNN graph-API execution plan per shape/);
+
+    // A value that is none of them makes the backend unavailable, saying which values are allowed.
+    const bad = withPath('Fused');
+    expect(bad.available).toBe(false);
+    expect(bad.reason).toContain('VGG_CIFAR_CUDA_CONV="Fused" is not one of: legacy (the default, also when unset), fused');
+    expect(bad.details.conv).toMatch(/^invalid: VGG_CIFAR_CUDA_CONV="Fused"/);
+    expect(bad.details.convFused).toBeUndefined();
   });
 
   it.skipIf(!cuda.compiled)("finds Python's nvidia wheels once and caches the answer", () => {

@@ -55,6 +55,7 @@ if has tests && room 60 tests; then
   row "fp32 fallbacks" "$(grep -c 'through fp32 NCHW copies' "$out/gpu-tests.log") cuDNN refusals of bf16/nhwc pooling or BatchNorm"
   row "cudnn-ex in tests" "$(grep -E 'cudnn-ex: ran through cuDNN' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
   row "NCHW bf16 convs" "$(grep -c 'now runs in bf16 NCHW' "$out/gpu-tests.log") bf16 convolutions cuDNN had no NHWC algorithm for"
+  row "fused convs in tests" "$(grep -E 'convFused: ran fused' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
 fi
 
 if has bench && room 90 bench && [[ -f dist/bench/gpu.js ]]; then
@@ -92,7 +93,14 @@ if has ops && room 40 ops && [[ -f dist/bench/gpu-ops.js ]]; then
   timeout $(cap 60) node dist/bench/gpu-ops.js --batch 128 >"$out/gpu-ops-fp32-b128.md" 2>&1
   VGG_CIFAR_TF32=1 timeout $(cap 60) node dist/bench/gpu-ops.js --batch 128 >"$out/gpu-ops-tf32-b128.md" 2>&1
   for b in 128 512; do timeout $(cap 60) node dist/bench/gpu-ops.js --batch $b --dtype bfloat16 >"$out/gpu-ops-bf16-b$b.md" 2>&1; done
-  for f in fp32-b128 tf32-b128 bf16-b128 bf16-b512; do row "convs $f" "$(tail -1 "$out/gpu-ops-$f.md")"; done
+  for f in fp32-b128 tf32-b128 bf16-b128 bf16-b512; do row "convs $f" "$(grep -E '^All 13 layers' "$out/gpu-ops-$f.md" | tail -1)"; done
+  # The fused conv + bias + ReLU candidate beside the legacy path: forwards only, one child per choice.
+  if room 20 "conv legacy vs fused"; then
+    VGG_CIFAR_CUDA_LOG=1 timeout $(cap 60) node dist/bench/gpu-ops.js --batch 512 --reps 10 --dtype bfloat16 --forward-only --conv legacy,fused \
+      >"$out/gpu-ops-fused-bf16-b512.md" 2>&1
+    row "conv fwd legacy vs fused b512" "rc $?: $(grep -E '^\| total \| \|' "$out/gpu-ops-fused-bf16-b512.md" | tail -1)"
+    row "fused plans" "$(grep -E '^fused: ' "$out/gpu-ops-fused-bf16-b512.md" | head -1 | cut -c1-600)"
+  fi
 fi
 
 if has train && room 60 train && [[ -f .gpu/data/cifar-10-batches-bin/test_batch.bin ]]; then
