@@ -12,5 +12,5 @@ out=${1:?usage: bench/cpu-proxy.sh OUTDIR [DATA]}
 source bench/recipe-data.sh
 recipe_data "$out" "${2:-}"
 exec node dist/bench/time-to-accuracy.js --data "$data" --out "$out" --backend cpu --width-divisor 4 --pytorch none \
-  --seeds "${SEEDS:-1}" --epochs "${EPOCHS:-30}" --recipes "${RECIPES:-fast,fast-b512-lr0.4,fast-b512-lr0.2,fast-b256-lr0.2}" \
+  --seeds "${SEEDS:-1}" --epochs "${EPOCHS:-30}" --recipes "${RECIPES:-fast-b128-lr0.02,fast,fast-b512-lr0.2,fast-b256-lr0.2}" \
   ${LIMIT:+--limit "$LIMIT"} ${TEST_LIMIT:+--test-limit "$TEST_LIMIT"}

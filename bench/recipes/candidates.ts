@@ -18,7 +18,9 @@ const ANCHOR: Partial<TrainOptions> = { batchSize: 512, lr: 0.4, warmupShare: 0.
 
 export const CANDIDATES: readonly Candidate[] = [
   ...RECIPE_NAMES.map((r) => ({ name: r, recipe: r, overrides: {}, why: `the ${r} recipe as defined in lib/train/options.ts` })),
-  { name: 'fast-tf32', recipe: 'fast', overrides: { tf32: true }, why: 'the fast recipe as measured on the H200 (88.51%, seed 0): the baseline of the others' },
+  { name: 'fast-tf32', recipe: 'fast', overrides: { tf32: true }, why: 'the fast recipe (batch 512, lr 0.4 since 2026-12-04) in TF32' },
+  { name: 'fast-b128-lr0.02', recipe: 'fast', overrides: { batchSize: 128, lr: 0.02, warmupShare: 0.3, padMode: 'zero', tf32: true },
+    why: 'the fast recipe before 2026-12-04, as measured on the H200 (88.51%, seed 0, TF32): the baseline of the others' },
   { name: 'fast-b512-lr0.4', recipe: 'fast', overrides: { ...ANCHOR },
     why: "the PyTorch anchor's batch, peak lr, rise and padding (90.33% with TTA in PyTorch, one seed); linear scaling of lr with batch (Goyal et al. 2017)" },
   { name: 'fast-b512-lr0.2', recipe: 'fast', overrides: { ...ANCHOR, lr: 0.2 }, why: 'half the peak lr of the anchor' },

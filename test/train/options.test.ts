@@ -20,8 +20,8 @@ describe('resolveTrainOptions', () => {
 
   it('every field of the fast recipe is written out (no hidden default shapes its result)', () => {
     const o = resolveTrainOptions({ data: 'd', recipe: 'fast' });
-    expect(o).toMatchObject({ model: 'vgg16', classifier: 'linear', epochs: 30, batchSize: 128, lr: 0.02, momentum: 0.9, weightDecay: 5e-4,
-      warmupShare: 0.3, labelSmoothing: 0.1, init: 'kaiming_normal', padMode: 'zero', normalize: true, tta: 'none', precision: 'fp32', tf32: false });
+    expect(o).toMatchObject({ model: 'vgg16', classifier: 'linear', epochs: 30, batchSize: 512, lr: 0.4, momentum: 0.9, weightDecay: 5e-4,
+      warmupShare: 0.25, labelSmoothing: 0.1, init: 'kaiming_normal', padMode: 'reflect', normalize: true, tta: 'none', precision: 'fp32', tf32: false });
   });
 
   it('the speed recipe: bf16, a large batch, few epochs, flip TTA, label smoothing 0.2, reflect padding', () => {
