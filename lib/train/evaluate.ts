@@ -41,7 +41,7 @@ export interface EvalOptions {
   /** The split mirrored left-right on the same device (mirroredSplit + splitToDevice), for tta 'flip';
    *  made here (a device-to-host copy of the pixels) when not given. Callers that evaluate often pass it. */
   mirrored?: DeviceSplit;
-  /** CUDA graphs for the batches of the plain (no TTA) evaluation on the cuda backend (default 'auto'). */
+  /** CUDA graphs for the evaluation's batches on the cuda backend, with or without TTA (default 'auto'). */
   graphs?: GraphSetting;
   /** Told once why a graph capture failed (the batches then run eagerly). */
   onNotice?: (message: string) => void;
@@ -76,9 +76,8 @@ function plainPredictions(model: Module, data: DeviceSplit, o: EvalOptions): { p
     for (let step = 0, offset = 0; step < loader.batchesPerEpoch; step++) {
       const pb = loader.prepare(0, step);
       loss.build(data.device, model.build(data.device, [pb.size, 3, 32, 32]));
-      let p = preds.get(pb.size);
-      if (!p) preds.set(pb.size, (p = empty(data.device, [pb.size], 'int32')));
-      const argmax = p;
+      if (!preds.has(pb.size)) preds.set(pb.size, empty(data.device, [pb.size], 'int32'));
+      const argmax = preds.get(pb.size)!;
       loss.prepareStep(pb.size);
       graphs.run(`evaluation batch ${pb.size}`, () => {
         const b = loader.launch(pb);

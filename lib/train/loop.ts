@@ -213,7 +213,9 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
       trainSeconds: trainedSeconds + (now - epochTrainStart) / 1000 });
   };
   // Profiling times each op, which a replayed graph does not show.
-  const graphs = new StepGraphs({ device, graphs: o.profile ? 'off' : o.graphs, onNotice: (message) => warn({ kind: 'other', message }) });
+  const graphSetting = o.profile ? 'off' : o.graphs;
+  const graphNotice = (message: string) => warn({ kind: 'other', message });
+  const graphs = new StepGraphs({ device, graphs: graphSetting, onNotice: graphNotice });
   const rearm = () => {
     model.rearmStep();
     loss.rearmStep();
@@ -337,8 +339,8 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
       let testAccuracy: number | null = null;
       if (test) {
         const ev = evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes, split: 'test',
-          labels: testHost.labels, tta: o.tta, mirrored: testMirrored ?? undefined, graphs: o.profile ? 'off' : o.graphs,
-          onNotice: (message) => warn({ kind: 'other', message }) });
+          labels: testHost.labels, tta: o.tta, mirrored: testMirrored ?? undefined, graphs: graphSetting,
+          onNotice: graphNotice });
         testLoss = ev.loss;
         testAccuracy = ev.accuracy;
         lastEval = { ...ev, epoch: st.epoch };

@@ -98,7 +98,7 @@ class Backend {
   // them; end instantiates what was recorded. Only the cuda backend has graphs: the cpu backend runs
   // every op as it is called.
   virtual void graphCaptureBegin() { throw RangeErr(std::string("graphCaptureBegin: the ") + deviceName(device()) + " backend has no graphs (CUDA graphs need the cuda backend)"); }
-  virtual std::unique_ptr<DeviceGraph> graphCaptureEnd() { throw RangeErr("graphCaptureEnd: no capture is running"); }
+  virtual std::unique_ptr<DeviceGraph> graphCaptureEnd() { throw RangeErr(std::string("graphCaptureEnd: the ") + deviceName(device()) + " backend has no graphs (CUDA graphs need the cuda backend)"); }
   // Ends a capture that failed part way and discards it; does nothing when none is running.
   virtual void graphCaptureAbort() {}
 
