@@ -111,9 +111,7 @@ Reserve& reserveFor(const char* op, const Tensor& saveMean, size_t bytes) {
     r->data.reset();  // cudaFree synchronizes: a queued backward reading it is done
     r->bytes = 0;
     if (bytes) {
-      void* p = nullptr;
-      checkCuda(cudaMalloc(&p, bytes), op, "cudaMalloc (BatchNorm reserve space)");
-      r->data = std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+      r->data = deviceBuffer(op, bytes, "cudaMalloc (BatchNorm reserve space)");
       r->bytes = bytes;
     }
     r->owner = saveMean.storage;

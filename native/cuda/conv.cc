@@ -208,9 +208,7 @@ const void* krscFilter(const char* op, const Tensor& w, cudaStream_t s) {
   }
   if (!f.data) {
     requireNotCapturing(op, "allocating a KRSC copy of the weights");
-    void* p = nullptr;
-    checkCuda(cudaMalloc(&p, w.bytes()), op, "cudaMalloc (KRSC weights)");
-    f.data = std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+    f.data = deviceBuffer(op, w.bytes(), "cudaMalloc (KRSC weights)");
     f.bytes = w.bytes();
   }
   f.owner = w.storage;

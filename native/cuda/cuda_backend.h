@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <string>
 #include <vector>
+#include <memory>
 #include <mutex>
 #include "core/backend.h"
 #include "core/errors.h"
@@ -93,6 +94,12 @@ void checkLaunch(const char* op, const char* kernel);
 
 #define VGG_CUDNN_CALL(op, fn, ...) ::vgg::checkCudnn(::vgg::cuda().dnn().fn(__VA_ARGS__), op, #fn)
 #define VGG_CUBLAS_CALL(op, fn, ...) ::vgg::checkCublas(::vgg::cuda().blas().fn(__VA_ARGS__), op, #fn)
+
+// Device memory owned by a shared_ptr that cudaFree's it (the backend's own buffers, which a captured graph
+// may share: core/capture.h); `call` names the allocation in the error (e.g. "cudaMalloc (KRSC weights)").
+std::shared_ptr<void> deviceBuffer(const char* op, size_t bytes, const char* call);
+// The same ownership of memory allocated elsewhere.
+std::shared_ptr<void> ownDevicePtr(void* p);
 
 // Rejects tensors this backend does not handle (non-plain layouts, non-fp32 data): the float32-only ops.
 void requirePlainF32(const char* op, std::initializer_list<const Tensor*> ts);

@@ -243,11 +243,19 @@ void* CudaBackend::grow(const char* op, std::shared_ptr<void>& buf, size_t& have
   buf.reset();  // freed now unless a graph holds it
   have = 0;
   size_t want = (bytes + (1 << 20) - 1) / (1 << 20) * (1 << 20);
-  void* p = nullptr;
-  checkCuda(cudaMalloc(&p, want), op, call);
-  buf = std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+  buf = deviceBuffer(op, want, call);
   have = want;
-  return p;
+  return buf.get();
+}
+
+std::shared_ptr<void> ownDevicePtr(void* p) {
+  return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });  // errors ignored: it may run at exit
+}
+
+std::shared_ptr<void> deviceBuffer(const char* op, size_t bytes, const char* call) {
+  void* p = nullptr;
+  checkCuda(cudaMalloc(&p, bytes), op, call);
+  return ownDevicePtr(p);
 }
 
 void* CudaBackend::workspace(const char* op, size_t bytes) { return grow(op, ws_, wsBytes_, bytes, "cudaMalloc (workspace)"); }
@@ -283,7 +291,7 @@ void* CudaBackend::allocate(size_t bytes) {
 
 void CudaBackend::release(void* ptr, size_t bytes) {
   if (activeCapture()) {  // a tensor collected by the GC while capturing: freed when the capture ends
-    releaseAfterCapture(std::shared_ptr<void>(ptr, [](void* q) { cudaFree(q); }));
+    releaseAfterCapture(ownDevicePtr(ptr));
     live_ -= bytes;
     return;
   }

@@ -149,9 +149,8 @@ Table buildTable(const char* op, const MultiTensorLists& l, std::vector<uint64_t
   }
   if (cs.size() > 0x7fffffffu) throw RangeErr(std::string(op) + ": too many elements for one launch");
   size_t tBytes = ts.size() * sizeof(DevTensor), bytes = tBytes + cs.size() * sizeof(DevChunk);
-  void* p = nullptr;
-  checkCuda(cudaMalloc(&p, bytes), op, "cudaMalloc (pointer table)");
-  Table t{std::move(key), std::shared_ptr<void>(p, [](void* q) { cudaFree(q); })};
+  Table t{std::move(key), deviceBuffer(op, bytes, "cudaMalloc (pointer table)")};
+  void* p = t.mem.get();
   std::vector<char> host(bytes);
   std::memcpy(host.data(), ts.data(), tBytes);
   std::memcpy(host.data() + tBytes, cs.data(), bytes - tBytes);
