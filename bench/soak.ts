@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { native } from '../lib/backend.js';
 import { IMAGE_BYTES, META_FILE, RECORD_BYTES, TEST_FILES, TRAIN_FILES } from '../lib/data/layout.js';
-import { runTraining } from '../lib/train/loop.js';
+import { runTraining } from '../lib/report/training.js';
 import { resolveTrainOptions } from '../lib/train/options.js';
 
 interface Sample { step: number; rssMiB: number; rssFileMiB: number; rssAnonMiB: number; heapResidentMiB: number; nonHeapMiB: number; heapMiB: number; heapTotalMiB: number; externalMiB: number; liveBytes: number; seconds: number;

@@ -4,7 +4,7 @@
 // evaluation) and test accuracy, then the final model's accuracy without and with flip TTA.
 import { join } from 'node:path';
 import { backends, resolveDevice } from '../../lib/backend.js';
-import { runTraining } from '../../lib/train/loop.js';
+import { runTraining } from '../../lib/report/training.js';
 import { resolveTrainOptions, type TrainOptions } from '../../lib/train/options.js';
 import { evaluate } from '../../lib/train/evaluate-api.js';
 import type { RunLine, TtaName } from './protocol.js';

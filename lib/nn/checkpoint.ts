@@ -11,7 +11,7 @@ import { REASONS, tempName, writeFileAtomic } from '../atomic-file.js';
 import type { Module } from './module.js';
 import { loadStateDict, stateDict, type StateDict } from './state.js';
 import { readSafetensors, readSafetensorsMetadata, SafetensorsError, writeSafetensorsFd, type HostTensor } from './safetensors.js';
-import type { Optimizer, OptimizerStateDict, BaseOptions } from '../optim/optimizer.js';
+import type { OptimizerStateDict, StatefulOptimizer } from './optimizer-state.js';
 
 export const OPTIMIZER_PREFIX = 'optimizer.state.';
 const META_PREFIX = 'vgg_cifar.';
@@ -20,7 +20,7 @@ export { writeFileAtomic };
 
 export interface CheckpointInput {
   model: Module & { config?: unknown };
-  optimizer?: Optimizer<BaseOptions> | null;
+  optimizer?: StatefulOptimizer | null;
   epoch?: number;
   step?: number;
   /** Any JSON (e.g. the data shuffler's and augmentation RNG states). */
@@ -145,7 +145,7 @@ export function checkpointHeader(path: string): Pick<Checkpoint, 'runId' | 'epoc
 }
 
 /** Loads a checkpoint's weights (strictly by default), and optimizer state when given one. */
-export function restoreCheckpoint(ck: Checkpoint, model: Module, optimizer?: Optimizer<BaseOptions> | null, opts: { strict?: boolean } = {}): void {
+export function restoreCheckpoint(ck: Checkpoint, model: Module, optimizer?: StatefulOptimizer | null, opts: { strict?: boolean } = {}): void {
   loadStateDict(model, ck.model, { strict: opts.strict, source: ck.path });
   if (optimizer) {
     if (!ck.optimizer) throw new Error(`${ck.path}: the checkpoint holds no optimizer state`);

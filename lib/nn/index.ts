@@ -39,4 +39,5 @@ export {
 export {
   saveCheckpoint, loadCheckpoint, checkpointHeader, restoreCheckpoint, OPTIMIZER_PREFIX, type Checkpoint, type CheckpointInput,
 } from './checkpoint.js';
+export type { StatefulOptimizer } from './optimizer-state.js';
 export { writeFileAtomic, writeFolderAtomic } from '../atomic-file.js';

@@ -7,6 +7,9 @@ import { native } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 import type { Param } from '../nn/module.js';
 import type { HostTensor } from '../nn/safetensors.js';
+import type { OptimizerStateDict, StatefulOptimizer } from '../nn/optimizer-state.js';
+
+export type { OptimizerStateDict } from '../nn/optimizer-state.js';
 
 export interface BaseOptions {
   lr: number;
@@ -28,15 +31,6 @@ export interface ParamState {
   tensors: Record<string, Tensor>;
 }
 
-/** Serializable optimizer state: JSON-able fields plus host tensors named `<param>.<key>`
- *  (e.g. `net.0.weight.exp_avg`, PyTorch's state keys). */
-export interface OptimizerStateDict {
-  kind: string;
-  groups: Array<{ options: Record<string, unknown>; params: string[] }>;
-  steps: Record<string, number>;
-  tensors: Map<string, HostTensor>;
-}
-
 /** Splits parameters into a decaying group (conv/linear weights) and a non-decaying one (biases,
  *  BatchNorm), the usual practice; empty groups are left out. */
 export function paramGroups<O extends BaseOptions>(params: Param[], opts: { weightDecay: number } & Partial<O>): Array<GroupSpec<O>> {
@@ -48,7 +42,7 @@ export function paramGroups<O extends BaseOptions>(params: Param[], opts: { weig
   return groups;
 }
 
-export abstract class Optimizer<O extends BaseOptions> {
+export abstract class Optimizer<O extends BaseOptions> implements StatefulOptimizer {
   abstract readonly kind: string;
   readonly groups: Array<ParamGroup<O>>;
   protected readonly state = new Map<string, ParamState>();

@@ -1,12 +1,13 @@
-// What the training loop calls after each epoch and at the end: run.json is written here, report.html is
-// drawn by a short-lived child process (render-child.ts). The charts (vega), pictures, the checkpoint's
-// second model and the test images the page needs then live and die with that process: nothing of them
-// stays in the trainer's memory, which is what keeps a long run's memory flat (bench/soak.ts).
+// The publisher of train() and runTraining() (training.ts): the loop's snapshot after each epoch and at
+// the end becomes run.json, written here, and report.html, drawn by a short-lived child process
+// (render-child.ts). The charts (vega), pictures, the checkpoint's second model and the test images the
+// page needs then live and die with that process: nothing of them stays in the trainer's memory, which
+// is what keeps a long run's memory flat (bench/soak.ts).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../backend.js';
-import { runRecord, writeRunRecord, type RunSnapshot } from './run-file.js';
+import { runRecord, writeRunRecord, type RunSnapshot } from '../train/run-file.js';
 
 /** Stderr kept from a failed child, for the warning. */
 const STDERR_TAIL = 4000;

@@ -9,7 +9,7 @@ import { readCifar10 } from '../data/load.js';
 import { barChart, lineChart, type Chart } from './charts.js';
 import { pngDataUri, planarToRgba } from './images.js';
 import { visualize } from './visualize.js';
-import { MAPS_FILE, MAPS_META, readRunRecord, REPORT_FILE, type RunRecord } from './run-file.js';
+import { MAPS_FILE, MAPS_META, readRunRecord, REPORT_FILE, type RunRecord } from '../train/run-file.js';
 
 export interface ReportOptions {
   /** The CIFAR-10 folder, when the one run.json names has moved. */

@@ -4,6 +4,7 @@ import type { ProfileReport } from '../profile/index.js';
 
 export type { ProfileReport, ProfileRow } from '../profile/index.js';
 import type { TtaMode } from './tta.js';
+import type { RunSnapshot } from './run-file.js';
 
 export interface ProgressEvent {
   epoch: number; // 1-based
@@ -122,8 +123,12 @@ export type WorkerMessage =
   | { type: 'warning'; event: WarningEvent }
   | { type: 'log'; line: string }
   | { type: 'profile'; report: ProfileReport }
+  | { type: 'publish'; snapshot: RunSnapshot }
   | { type: 'done'; history: TrainHistory }
   | { type: 'error'; name: string; message: string; stack?: string; code?: string; details?: unknown };
+
+/** The caller's answer to a 'publish' message (error: the message of what the publisher threw). */
+export type ParentMessage = { type: 'published'; error: string | null };
 
 export interface TrainHooks {
   onStart?(e: StartEvent): void;
@@ -139,4 +144,8 @@ export interface TrainHooks {
   onProfile?(report: ProfileReport): void;
   /** Polled between steps; true stops the run after saving a checkpoint. */
   shouldStop?(): boolean;
+  /** With option `report` (the default), after each epoch but the last and once at the end: the run so far,
+   *  to write up (train() and the package's runTraining() write run.json and report.html from it). Awaited
+   *  before the run goes on; what it throws becomes a warning and the run continues. */
+  onPublish?(snapshot: RunSnapshot): Promise<void> | void;
 }

@@ -1,5 +1,7 @@
 // train(): runs the training loop in a worker thread so the caller's event loop stays responsive; the
-// returned TrainRun is a Promise of the history and an EventEmitter of progress events.
+// returned TrainRun is a Promise of the history and an EventEmitter of progress events. What the run
+// publishes goes to the caller's `publish` (the package's train(), in lib/report, writes run.json and
+// report.html with it): this floor imports nothing of the report.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -8,7 +10,8 @@ import { packageRoot } from '../backend.js';
 import type { TrainOptions, RecipeName } from './options.js';
 import { resolveTrainOptions } from './options.js';
 import { withResumedOptions } from './resume.js';
-import type { CheckpointEvent, EpochEvent, ProfileReport, ProgressEvent, RunInfo, StartEvent, TickEvent, TrainHistory, WarningEvent, WorkerMessage } from './events.js';
+import type { CheckpointEvent, EpochEvent, ParentMessage, ProfileReport, ProgressEvent, RunInfo, StartEvent, TickEvent, TrainHistory, TrainHooks, WarningEvent,
+  WorkerMessage } from './events.js';
 import { RunFolderError, type RunFolderErrorCode, type RunFolderErrorDetails } from './run-folder-error.js';
 import { releaseLockOf } from './lock.js';
 
@@ -18,6 +21,8 @@ export { resolveTrainOptions, RECIPES } from './options.js';
 export { RunFolderError, type RunFolderErrorCode, type LockHolder } from './run-folder-error.js';
 
 export type TrainInput = Partial<TrainOptions> & { data: string; recipe?: RecipeName };
+/** Takes the run's snapshot after each epoch but the last and at the end (option `report`); awaited. */
+export type Publisher = NonNullable<TrainHooks['onPublish']>;
 
 export interface TrainRunEvents {
   start: [StartEvent];
@@ -40,13 +45,14 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
   private readonly promise: Promise<TrainHistory>;
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(input: TrainInput, signal?: AbortSignal) {
+  /** `publish`: called in this thread with each snapshot the run hands up (none: nothing is published). */
+  constructor(input: TrainInput, signal?: AbortSignal, publish?: Publisher) {
     super();
     this.options = resolveTrainOptions(withResumedOptions(input));
     const script = join(packageRoot(), 'dist', 'lib', 'train', 'worker.js');
     if (!existsSync(script)) throw new Error(`vgg-cifar: ${script} is missing; run \`npm run build:ts\``);
     this.promise = new Promise<TrainHistory>((resolve, reject) => {
-      const worker = new Worker(script, { workerData: { options: this.options, stopFlag: this.stopFlag, argv: process.argv } });
+      const worker = new Worker(script, { workerData: { options: this.options, stopFlag: this.stopFlag, argv: process.argv, publish: publish !== undefined } });
       let settled = false;
       let lockFile: string | null = null;
       // A worker that dies without ending its run (or a process.exit() meanwhile) leaves its lock behind.
@@ -80,6 +86,12 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
           case 'warning': this.emit('warning', m.event); break;
           case 'log': this.emit('log', m.line); break;
           case 'profile': this.emit('profile', m.report); break;
+          case 'publish': {
+            // The worker's loop waits for this answer; a failure is its warning, not this promise's.
+            const answer = (error: string | null) => worker.postMessage({ type: 'published', error } satisfies ParentMessage);
+            Promise.resolve().then(() => publish?.(m.snapshot)).then(() => answer(null), (e: unknown) => answer(e instanceof Error ? e.message : String(e)));
+            break;
+          }
           case 'done': finish(() => resolve(m.history)); break;
           case 'error': {
             const err = m.name === 'RunFolderError' && m.details
@@ -110,7 +122,8 @@ export class TrainRun extends EventEmitter<TrainRunEvents> implements PromiseLik
   }
 }
 
-/** Trains in a worker thread. `await train(opts)` gives the history; `.on('progress', …)` streams events. */
-export function train(input: TrainInput, opts: { signal?: AbortSignal } = {}): TrainRun {
-  return new TrainRun(input, opts.signal);
+/** Trains in a worker thread. `await train(opts)` gives the history; `.on('progress', …)` streams events.
+ *  Publishes to `opts.publish` only (the package's train() adds run.json and report.html). */
+export function train(input: TrainInput, opts: { signal?: AbortSignal; publish?: Publisher } = {}): TrainRun {
+  return new TrainRun(input, opts.signal, opts.publish);
 }

@@ -18,7 +18,6 @@ import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
 import { evaluateSplit, type EvalResult } from './evaluate.js';
-import { publishRun } from '../report/publish.js';
 import { StallDetector } from './stall.js';
 import { NonFiniteGuard } from './guard.js';
 import { reluZeroFractions } from './activity.js';
@@ -28,6 +27,7 @@ import { ProfileWindow } from './profile-window.js';
 import { StepGraphs } from '../step-graphs.js';
 import type { TrainOptions } from './options.js';
 import { claimRunFolder, type ClaimedFolder } from './run-folder.js';
+import type { RunStatus } from './run-file.js';
 import { TICK_MS, type CheckpointEvent, type EpochEvent, type ProgressEvent, type TrainHistory, type TrainHooks, type WarningEvent } from './events.js';
 
 export function modelFromOptions(o: Pick<TrainOptions, 'model' | 'batchNorm' | 'classifier' | 'reluOnLogits'> & { widthDivisor?: number }, numClasses: number): Vgg {
@@ -139,15 +139,15 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
   const record = (kind: string, obj: object) => { if (metricsLog) appendFileSync(metricsLog, JSON.stringify({ kind, ...obj }) + '\n'); };
   const warn = (w: WarningEvent) => { if (history.warnings.length < MAX_WARNINGS) history.warnings.push(w); hooks.onWarning?.(w); record('warning', w); };
   if (precisionWarning) warn({ kind: 'other', message: precisionWarning });
-  // run.json and report.html next to the checkpoints after every epoch and at the end (lib/report).
+  // The run so far, handed up after every epoch and at the end (train() writes run.json and report.html).
   const savedOptions = { ...o, out, overwrite: false };
   const startedAt = new Date().toISOString();
   let lastEval: (EvalResult & { epoch: number }) | null = null;
-  const publish = async (status: 'running' | 'finished' | 'aborted' | 'stopped: non-finite loss') => {
-    if (!o.report) return;
+  const publish = async (status: RunStatus) => {
+    if (!o.report || !hooks.onPublish) return;
     folder.lock.assertHeld(out);
     try {
-      await publishRun({ out, runId, status, startedAt, seconds: (performance.now() - t0) / 1000, options: savedOptions, dataDir: data.dir,
+      await hooks.onPublish({ out, runId, status, startedAt, seconds: (performance.now() - t0) / 1000, options: savedOptions, dataDir: data.dir,
         classes: data.classes, history, evaluation: lastEval && { ...lastEval, labels: testHost.labels } });
     } catch (e) {
       warn({ kind: 'other', message: `could not write the report in ${out}: ${(e as Error).message}` });

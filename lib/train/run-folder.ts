@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkpointHeader, ensureWritableFolder } from '../nn/checkpoint.js';
 import { tempName } from '../atomic-file.js';
-import { MAPS_FILE, MAPS_META, readRunRecord, REPORT_FILE, RUN_FILE } from '../report/run-file.js';
+import { MAPS_FILE, MAPS_META, readRunRecord, REPORT_FILE, RUN_FILE } from './run-file.js';
 import { acquireLock, type RunLock } from './lock.js';
 import { RunFolderError } from './run-folder-error.js';
 import type { TrainOptions } from './options.js';

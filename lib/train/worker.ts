@@ -1,12 +1,15 @@
-// Worker-thread entry of train(): runs the loop and posts its events to the parent.
+// Worker-thread entry of train(): runs the loop and posts its events to the parent. A snapshot to publish
+// goes up too ('publish'), and the loop waits for the parent's answer ('published'): the publisher
+// (lib/report's, for the package's train()) is the caller's, this floor imports none.
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TrainOptions } from './options.js';
-import type { WorkerMessage } from './events.js';
+import type { ParentMessage, WorkerMessage } from './events.js';
+import type { RunSnapshot } from './run-file.js';
 import { runTraining } from './loop.js';
 import { RunFolderError } from './run-folder-error.js';
 
-const { options, stopFlag, argv } = workerData as { options: TrainOptions; stopFlag: Int32Array; argv: string[] };
+const { options, stopFlag, argv, publish } = workerData as { options: TrainOptions; stopFlag: Int32Array; argv: string[]; publish: boolean };
 // This thread's process.argv names the worker script; the run's lock file names the caller's command.
 process.argv = argv;
 
@@ -18,6 +21,13 @@ try {
   // not permitted here: training still runs, at the caller's priority
 }
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+
+/** Hands the snapshot to the parent's publisher and settles with its answer. The listener is there only
+ *  while an answer is awaited, so the port does not keep the thread alive once the run is over. */
+const publishUp = (snapshot: RunSnapshot) => new Promise<void>((resolve, reject) => {
+  parentPort!.once('message', (m: ParentMessage) => (m.error === null ? resolve() : reject(new Error(m.error))));
+  post({ type: 'publish', snapshot });
+});
 
 try {
   const history = runTraining(options, {
@@ -31,6 +41,7 @@ try {
     onLog: (line) => post({ type: 'log', line }),
     onProfile: (report) => post({ type: 'profile', report }),
     shouldStop: () => Atomics.load(stopFlag, 0) === 1,
+    onPublish: publish ? publishUp : undefined,
   });
   post({ type: 'done', history: await history });
 } catch (e) {

@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runTraining } from '../../lib/train/loop.js';
+import { runTraining } from '../../lib/report/training.js';
 import { resolveTrainOptions } from '../../lib/train/options.js';
 import { EvenlySpaced, MAX_STEP_RECORDS, thin } from '../../lib/train/series.js';
-import { readRunRecord, runRecord, writeRunRecord, type RunSnapshot, type StepRecord } from '../../lib/report/run-file.js';
+import { readRunRecord, runRecord, writeRunRecord, type RunSnapshot, type StepRecord } from '../../lib/train/run-file.js';
 import type { ProgressEvent } from '../../lib/train/events.js';
 import { tempDir } from '../data/fixtures.js';
 import { writeLearnableDataset } from './fixtures.js';

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { checkpointsIn, runCli, writeTinyDataset, type RunResult } from '../../bench/kill.js';
 import { checkpointHeader } from '../../lib/nn/checkpoint.js';
 import { readSafetensors, serializeSafetensors } from '../../lib/nn/safetensors.js';
-import { readRunRecord, writeRunRecord } from '../../lib/report/run-file.js';
+import { readRunRecord, writeRunRecord } from '../../lib/train/run-file.js';
 import { renderReport } from '../../lib/report/report.js';
 import { train, type StartEvent } from '../../lib/train/index.js';
 import { acquireLock, LOCK_FILE } from '../../lib/train/lock.js';

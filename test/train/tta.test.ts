@@ -15,7 +15,7 @@ import { evaluateSplit } from '../../lib/train/evaluate.js';
 import { evaluate } from '../../lib/train/evaluate-api.js';
 import { runTraining } from '../../lib/train/loop.js';
 import { resolveTrainOptions } from '../../lib/train/options.js';
-import { runRecord } from '../../lib/report/run-file.js';
+import { runRecord } from '../../lib/train/run-file.js';
 import { batchBytes, CLASSES, tempDir } from '../data/fixtures.js';
 import { writeLearnableDataset } from './fixtures.js';
 

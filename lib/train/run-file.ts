@@ -1,10 +1,12 @@
 // run.json: what a training run writes next to its checkpoints after every epoch (configuration,
 // history so far, the last test evaluation with its confusion matrix and misclassified images), the one
-// input of report.html. The training loop calls publishRun(); the report only reads the folder.
+// input of report.html. It lives with the training run, not the report: the run folder's checks
+// (run-folder.ts) read it, and the loop hands its RunSnapshot up through hooks.onPublish, where
+// lib/report's publishRun() writes it and draws the page; the report only reads the folder.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { MAX_STEP_RECORDS, thin } from '../train/series.js';
+import { MAX_STEP_RECORDS, thin } from './series.js';
 
 export const RUN_FILE = 'run.json';
 export const REPORT_FILE = 'report.html';
@@ -62,7 +64,7 @@ export interface RunRecord {
   evaluation: EvaluationRecord | null;
 }
 
-/** What the training loop hands over after each epoch and at the end. */
+/** What the training loop hands to hooks.onPublish after each epoch but the last and at the end. */
 export interface RunSnapshot {
   out: string;
   runId: string;
