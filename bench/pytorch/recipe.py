@@ -46,6 +46,8 @@ def refuse(o):
         bad.append(f"schedule={o.get('schedule')!r} (only onecycle, linear, cosine, constant)")
     if o.get('resume'):
         bad.append('resume')
+    if o.get('emaDecay', 0) > 0:
+        bad.append(f"emaDecay={o.get('emaDecay')!r} (only 0: no moving average of the weights)")
     if bad:
         raise SystemExit('bench/pytorch/recipe.py: not implemented here: ' + ', '.join(bad))
 
@@ -184,7 +186,7 @@ def main():
         for k in range(steps_per_epoch):
             idx = perm[k * bs:(k + 1) * bs]
             xb = scaled[idx]
-            if o['augment']:
+            if o['augment'] and epoch <= o['epochs'] - o.get('plainEpochs', 0):
                 xb = augment(xb, o['padMode'], gen)
             xb = normalized(xb, o).contiguous(memory_format=fmt(o))
             with amp():

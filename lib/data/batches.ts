@@ -25,6 +25,8 @@ export interface BatchLoaderOptions {
   /** Padding of the random crop when augmenting (default 4). */
   cropPad?: number;
   padMode?: 'zero' | 'reflect';
+  /** With augment: epochs from this one (0-based) on are not augmented (default: every epoch is). */
+  plainFromEpoch?: number;
 }
 
 /** One batch. The tensors are the loader's and are overwritten by the next batch of the same size. */
@@ -85,7 +87,10 @@ export class BatchLoader {
       augment: options.augment ?? false,
       cropPad: options.cropPad ?? 4,
       padMode: options.padMode ?? 'zero',
+      plainFromEpoch: options.plainFromEpoch ?? Infinity,
     };
+    const pf = this.opts.plainFromEpoch;
+    if (!(pf === Infinity || (Number.isInteger(pf) && pf >= 0))) throw new RangeError(`BatchLoader: plainFromEpoch must be a non-negative integer, got ${pf}`);
     this.full = this.slots(Math.min(b, this.count));
   }
 
@@ -117,13 +122,14 @@ export class BatchLoader {
   /** The transform parameters of batch `step` of `epoch`. */
   params(epoch: number, step: number): BatchParams {
     const o = this.opts;
+    const augment = o.augment && epoch < o.plainFromEpoch;
     return {
       scale: 1 / 255,
       mean: o.normalize ? CIFAR10_MEAN : [],
       std: o.normalize ? CIFAR10_STD : [],
-      cropPad: o.augment ? o.cropPad : 0,
+      cropPad: augment ? o.cropPad : 0,
       padMode: o.padMode,
-      flip: o.augment,
+      flip: augment,
       seed: deriveSeed(o.seed, TAG_AUGMENT, epoch, step),
     };
   }

@@ -3,7 +3,9 @@
 // metadata the model config, epoch, step, RNG state, optimizer options and step counts. Enough to
 // resume exactly. In Python, `model.load_state_dict(load_file(path), strict=False)` (or filtering out
 // the `optimizer.` keys) loads the weights; saveCheckpoint(path, { model }) alone writes a file that
-// loads strictly. Writes are atomic: temp file in the same folder, fsync, rename, fsync the folder.
+// loads strictly. A run that averages its weights (WeightAverage) saves the averaged weights as the model,
+// since they are what it evaluated and reports, and the weights it trains under `training.<name>`, which
+// only a resumed run reads. Writes are atomic: temp file in the same folder, fsync, rename, fsync the folder.
 import { closeSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,7 @@ import { readSafetensors, readSafetensorsMetadata, SafetensorsError, writeSafete
 import type { OptimizerStateDict, StatefulOptimizer } from './optimizer-state.js';
 
 export const OPTIMIZER_PREFIX = 'optimizer.state.';
+export const TRAINING_PREFIX = 'training.';
 const META_PREFIX = 'vgg_cifar.';
 
 export { writeFileAtomic };
@@ -21,6 +24,8 @@ export { writeFileAtomic };
 export interface CheckpointInput {
   model: Module & { config?: unknown };
   optimizer?: StatefulOptimizer | null;
+  /** The trained weights when `model` holds others (an average of them): saved under `training.<name>`. */
+  training?: StateDict | null;
   epoch?: number;
   step?: number;
   /** Any JSON (e.g. the data shuffler's and augmentation RNG states). */
@@ -36,6 +41,8 @@ export interface Checkpoint {
   /** The model's state dict (PyTorch names). */
   model: StateDict;
   optimizer: OptimizerStateDict | null;
+  /** The trained weights of a run that saved its averaged weights as the model (`training.<name>`); else null. */
+  training: StateDict | null;
   config: unknown;
   epoch: number | null;
   step: number | null;
@@ -74,6 +81,7 @@ export function saveCheckpoint(path: string, c: CheckpointInput): void {
   meta('extra', c.extra);
   meta('run_id', c.runId);
   meta('dropout', dropoutState(c.model));
+  for (const [k, t] of c.training ?? []) tensors.set(TRAINING_PREFIX + k, t);
   if (c.optimizer) {
     const o = c.optimizer.stateDict();
     for (const [k, t] of o.tensors) tensors.set(OPTIMIZER_PREFIX + k, t);
@@ -119,8 +127,10 @@ export function loadCheckpoint(path: string): Checkpoint {
   const { parse, num, str } = metadataReader(path, md);
   const model: StateDict = new Map();
   const optTensors = new Map<string, HostTensor>();
+  const training: StateDict = new Map();
   for (const [k, t] of file.tensors) {
     if (k.startsWith(OPTIMIZER_PREFIX)) optTensors.set(k.slice(OPTIMIZER_PREFIX.length), t);
+    else if (k.startsWith(TRAINING_PREFIX)) training.set(k.slice(TRAINING_PREFIX.length), t);
     else model.set(k, t);
   }
   const o = parse('optimizer') as Omit<OptimizerStateDict, 'tensors'> | undefined;
@@ -128,6 +138,7 @@ export function loadCheckpoint(path: string): Checkpoint {
     path,
     model,
     optimizer: o ? { ...o, tensors: optTensors } : null,
+    training: training.size ? training : null,
     config: parse('config') ?? null,
     epoch: num('epoch'),
     step: num('step'),

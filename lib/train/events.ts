@@ -47,6 +47,8 @@ export interface EpochEvent {
   testAccuracy: number | null;
   /** Test-time augmentation of testAccuracy/testLoss ('none' or 'flip'; null without evaluation). */
   testTta: TtaMode | null;
+  /** True when testAccuracy/testLoss are of the weights' moving average (emaDecay > 0), not the last step's. */
+  testEma: boolean;
   /** Training time of this epoch (the test evaluation, checkpoints and reports not counted). */
   seconds: number;
   imagesPerSecond: number;

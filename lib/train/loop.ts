@@ -14,6 +14,8 @@ import { vgg, type Vgg } from '../models/vgg.js';
 import { initialize } from '../nn/init.js';
 import { SoftmaxCrossEntropyLoss } from '../nn/loss.js';
 import { checkpointHeader, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
+import { WeightAverage } from '../nn/ema.js';
+import { loadStateDict, stateDict } from '../nn/state.js';
 import { createOptimizer, type OptimizerSpec } from '../optim/create.js';
 import { scheduleLr, type Schedule } from '../optim/schedules.js';
 import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
@@ -66,6 +68,9 @@ export function scheduleFor(o: TrainOptions, stepsPerEpoch: number): Schedule {
 
 interface RunState { epoch: number; stepInEpoch: number; globalStep: number }
 
+/** What a checkpoint's `extra.run` holds to resume mid-epoch. */
+interface SavedRun { stepInEpoch?: number; epochLoss?: { sum: number; correct: number; samples: number; batches: number }; emaUpdates?: number }
+
 const finite = (v: number) => Number.isFinite(v);
 
 /** Trains in this thread (train() runs it in a worker). The run's folder is checked and locked first:
@@ -102,7 +107,8 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
   const train: DeviceSplit = splitToDevice(trainHost, device);
   const test: DeviceSplit | null = o.evalEveryEpoch ? splitToDevice(testHost, device) : null;
   const testMirrored: DeviceSplit | null = test && o.tta === 'flip' ? splitToDevice(mirroredSplit(testHost), device) : null;
-  const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment, padMode: o.padMode });
+  const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment, padMode: o.padMode,
+    plainFromEpoch: o.epochs - o.plainEpochs });
   const stepsPerEpoch = loader.batchesPerEpoch;
 
   const precisionWarning = o.precision === 'bf16' ? bf16Warning(device) : null;
@@ -113,13 +119,19 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
   const optimizer: Optimizer<BaseOptions> = createOptimizer(model.parameters(), optimizerSpec(o));
   const schedule = scheduleFor(o, stepsPerEpoch);
   const loss = new SoftmaxCrossEntropyLoss({ labelSmoothing: o.labelSmoothing });
+  const ema = o.emaDecay > 0 ? new WeightAverage(model, { decay: o.emaDecay, every: o.emaEvery }) : null;
   const epochLoss = { sum: 0, correct: 0, samples: 0, batches: 0 };
 
   const st: RunState = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
   if (o.resume) {
     const ck = loadCheckpoint(o.resume);
     restoreCheckpoint(ck, model, optimizer);
-    const run = (ck.extra.run ?? {}) as Partial<RunState> & { epochLoss?: typeof epochLoss };
+    const run = (ck.extra.run ?? {}) as SavedRun;
+    // A run that averaged its weights saved the average as the model and the trained weights beside it.
+    if (ck.training) {
+      ema?.resetTo(run.emaUpdates ?? 0);
+      loadStateDict(model, ck.training, { source: ck.path });
+    }
     st.epoch = ck.epoch ?? 0;
     st.globalStep = ck.step ?? 0;
     st.stepInEpoch = run.stepInEpoch ?? 0;
@@ -159,14 +171,19 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
     const name = reason === 'scheduled' || reason === 'final' ? `cifar10_epoch_${st.epoch}.safetensors` : `cifar10_interrupted.safetensors`;
     const path = join(out, name);
     folder.lock.assertHeld(out);
-    try {
-      saveCheckpoint(path, {
-        model, optimizer, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed }, runId,
-        extra: { options: { ...savedOptions, resume: null, profile: false }, classes: data.classes, run: { stepInEpoch: st.stepInEpoch, epochLoss },
+    const run: SavedRun = { stepInEpoch: st.stepInEpoch, epochLoss, ...(ema ? { emaUpdates: ema.updates } : {}) };
+    // With an average, the model's weights in the file are the average's (what the evaluation measured).
+    const training = ema ? stateDict(model) : null;
+    const write = () => saveCheckpoint(path, {
+      model, optimizer, training, epoch: st.epoch, step: st.globalStep, rng: { seed: o.seed }, runId,
+      extra: { options: { ...savedOptions, resume: null, profile: false }, classes: data.classes, run,
           // The test accuracy of exactly these weights, for whoever loads them (export names it).
-          evaluation: lastEval && lastEval.epoch === st.epoch && st.stepInEpoch === 0
-            ? { split: 'test', epoch: lastEval.epoch, accuracy: lastEval.accuracy, loss: lastEval.loss, count: lastEval.count } : undefined },
-      });
+        evaluation: lastEval && lastEval.epoch === st.epoch && st.stepInEpoch === 0
+          ? { split: 'test', epoch: lastEval.epoch, accuracy: lastEval.accuracy, loss: lastEval.loss, count: lastEval.count, averaged: ema !== null } : undefined },
+    });
+    try {
+      if (ema) ema.withAveraged(write);
+      else write();
     } catch (e) {
       // Say where the last good state is (disk full, folder gone read-only): the run stops here.
       const last = history.checkpoints.at(-1)?.path ?? o.resume;
@@ -235,7 +252,8 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
     const withUpdate = !guard && optimizer.graphable;
     if (withUpdate) optimizer.prepareStep();
     // Launch: device work only, which a CUDA graph replays (one graph per batch size).
-    graphs.run(`${withUpdate ? 'training' : 'forward-backward'} batch ${pb.size}`, () => {
+    const plain = o.augment && !pb.params.flip ? ', plain' : '';
+    graphs.run(`${withUpdate ? 'training' : 'forward-backward'} batch ${pb.size}${plain}`, () => {
       const b = loader.launch(pb);
       model.backward(loss.forward(model.forward(b.images), b.labels)!);
       if (withUpdate) optimizer.applyStep();
@@ -258,6 +276,7 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
     } else if (!withUpdate) optimizer.step();
     st.stepInEpoch++;
     st.globalStep++;
+    ema?.afterStep(st.globalStep);
     windowImages += pb.size;
     epochImages += pb.size;
   };
@@ -338,15 +357,15 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
       let testLoss: number | null = null;
       let testAccuracy: number | null = null;
       if (test) {
-        const ev = evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes, split: 'test',
-          labels: testHost.labels, tta: o.tta, mirrored: testMirrored ?? undefined, graphs: graphSetting,
-          onNotice: graphNotice });
+        const evaluate = () => evaluateSplit(model, test, { batchSize: Math.max(o.batchSize, 256), normalize: o.normalize, classes: data.classes,
+          split: 'test', labels: testHost.labels, tta: o.tta, mirrored: testMirrored ?? undefined, graphs: graphSetting, onNotice: graphNotice });
+        const ev = ema ? ema.withAveraged(evaluate) : evaluate();
         testLoss = ev.loss;
         testAccuracy = ev.accuracy;
         lastEval = { ...ev, epoch: st.epoch };
       }
       const e: EpochEvent = { epoch: st.epoch, trainLoss: epochLoss.batches ? epochLoss.sum / epochLoss.batches : NaN,
-        trainAccuracy: epochLoss.samples ? epochLoss.correct / epochLoss.samples : NaN, testLoss, testAccuracy, testTta: test ? o.tta : null, seconds,
+        trainAccuracy: epochLoss.samples ? epochLoss.correct / epochLoss.samples : NaN, testLoss, testAccuracy, testTta: test ? o.tta : null, testEma: test !== null && ema !== null, seconds,
         imagesPerSecond: epochImages / Math.max(1e-9, seconds) };
       Object.assign(epochLoss, { sum: 0, correct: 0, samples: 0, batches: 0 });
       history.epochs.push(e);
@@ -361,6 +380,7 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
     profile?.cancel();
     loader.dispose();
     guard?.dispose();
+    ema?.dispose();
     loss.dispose();
     model.dispose();
     train.dispose();

@@ -40,6 +40,15 @@ export interface TrainOptions {
   augment: boolean;
   /** Padding of the random crop: 'zero' (torchvision's default) or 'reflect'. */
   padMode: 'zero' | 'reflect';
+  /** The last `plainEpochs` epochs train without crop and flip (0 = augment every epoch when `augment`):
+   *  the network ends on the images it will be tested on. */
+  plainEpochs: number;
+  /** Exponential moving average of the weights and BatchNorm statistics (lib/nn/ema.ts), per optimizer
+   *  step, in [0, 1): 0 = off. When on, the test evaluations and the checkpoints' model weights are the
+   *  average's (every figure says so); the trained weights are saved beside them for resuming. */
+  emaDecay: number;
+  /** Optimizer steps between updates of the average (each costs a pass over the weights). */
+  emaEvery: number;
   normalize: boolean;
   /** Test-time augmentation of the test evaluation after each epoch: 'flip' = mean softmax of each
    *  image and its mirror (twice the evaluation's cost; every reported figure says which was used). */
@@ -118,6 +127,9 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   init: 'xavier_uniform',
   augment: false,
   padMode: 'zero',
+  plainEpochs: 0,
+  emaDecay: 0,
+  emaEvery: 5,
   normalize: false,
   tta: 'none',
   display: 100,
@@ -270,6 +282,10 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   o.init = oneOf('init', o.init, ['xavier_uniform', 'kaiming_normal', 'kaiming_uniform', 'pytorch_default'] as const);
   o.augment = bool('augment', o.augment);
   o.padMode = oneOf('padMode', o.padMode, ['zero', 'reflect'] as const);
+  o.plainEpochs = num('plainEpochs', o.plainEpochs, 0, o.epochs - 1, true);
+  if (o.plainEpochs > 0 && !o.augment) throw new RangeError(`option plainEpochs (${o.plainEpochs}) needs augment: without it every epoch is plain`);
+  o.emaDecay = num('emaDecay', o.emaDecay, 0, 0.999999);
+  o.emaEvery = num('emaEvery', o.emaEvery, 1, 1e6, true);
   o.normalize = bool('normalize', o.normalize);
   o.tta = oneOf('tta', o.tta, TTA_MODES);
   o.display = num('display', o.display, 1, 1e9, true);
