@@ -176,11 +176,12 @@ export async function renderReport(dir: string, o: ReportOptions = {}): Promise<
   const totalImages = r.epochs.reduce((a, e) => a + e.imagesPerSecond * e.seconds, 0);
   const trainSeconds = r.epochs.reduce((a, e) => a + e.seconds, 0);
   // Every accuracy says whether test-time augmentation was used (records from before it existed: none).
-  const ttaNote = (t: string | null | undefined) => `(${t === 'flip' ? 'TTA flip: mean of the image and its mirror' : 'no TTA'})`;
+  const ttaNote = (t: string | null | undefined, averaged?: boolean) =>
+    `(${t === 'flip' ? 'TTA flip: mean of the image and its mirror' : 'no TTA'}${averaged ? '; moving average of the weights' : ''})`;
   const sections = [
     `<h1>vgg-cifar training report</h1>`,
     `<p><span class="status" id="status">${esc(r.status)}</span> ${esc(r.options.model ?? '')}${r.options.batchNorm ? ' with BatchNorm' : ''}, ` +
-      `${r.epochs.length} of ${esc(r.options.epochs ?? '?')} epochs; last test accuracy <b>${pct(last?.testAccuracy)}</b> ${ttaNote(last?.testTta)}` +
+      `${r.epochs.length} of ${esc(r.options.epochs ?? '?')} epochs; last test accuracy <b>${pct(last?.testAccuracy)}</b> ${ttaNote(last?.testTta, last?.testEma)}` +
       `(train ${pct(last?.trainAccuracy)}). Started ${esc(r.startedAt)}, updated ${esc(r.updatedAt)}.` +
       `${running ? ` This page reloads every ${o.refreshSeconds ?? 30} s while the run goes on.` : ''}</p>`,
     stopped ? `<p class="note" id="stopped">${esc(stopped)}</p>` : '',
@@ -190,7 +191,7 @@ export async function renderReport(dir: string, o: ReportOptions = {}): Promise<
     `<div class="charts">${cs.filter((c) => c.id !== 'per-class').map((c) =>
       `<figure class="chart" id="chart-${c.id}" data-marks="${c.marks}">${c.svg}</figure>`).join('\n')}</div>`,
     `<h2>Test split: confusion matrix and per-class accuracy</h2>`,
-    ev ? `<p>After epoch ${ev.epoch}: ${ev.count} ${ev.split} images, accuracy ${pct(ev.accuracy)}, loss ${fix(ev.loss)} ${ttaNote(ev.tta)}.</p>` +
+    ev ? `<p>After epoch ${ev.epoch}: ${ev.count} ${ev.split} images, accuracy ${pct(ev.accuracy)}, loss ${fix(ev.loss)} ${ttaNote(ev.tta, ev.averaged)}.</p>` +
       `<div class="charts">${confusionTable(r)}${cs.filter((c) => c.id === 'per-class').map((c) =>
         `<figure class="chart" id="chart-${c.id}" data-marks="${c.marks}">${c.svg}</figure>`).join('')}</div>`
       : '<p class="note">No evaluation yet (the run evaluates the test split after each epoch unless told not to).</p>',
@@ -205,7 +206,7 @@ export async function renderReport(dir: string, o: ReportOptions = {}): Promise<
       ['data', r.dataDir], ['resumed at', r.info.startStep ? `epoch ${r.info.startEpoch}, step ${r.info.startStep}` : 'no']]),
     `<h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>TTA</th><th>seconds</th><th>images/s</th></tr>` +
       r.epochs.map((e) => `<tr><td>${e.epoch}</td><td>${fix(e.trainLoss)}</td><td>${pct(e.trainAccuracy)}</td><td>${fix(e.testLoss)}</td>` +
-        `<td>${pct(e.testAccuracy)}</td><td>${e.testAccuracy === null ? '' : esc(e.testTta ?? 'none')}</td><td>${fix(e.seconds, 1)}</td><td>${fix(e.imagesPerSecond, 1)}</td></tr>`).join('') + '</table>',
+        `<td>${pct(e.testAccuracy)}</td><td>${e.testAccuracy === null ? '' : esc(e.testTta ?? 'none') + (e.testEma ? ', averaged weights' : '')}</td><td>${fix(e.seconds, 1)}</td><td>${fix(e.imagesPerSecond, 1)}</td></tr>`).join('') + '</table>',
     `<h2>Configuration</h2>`,
     kv(Object.entries(r.options).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])),
     r.checkpoints.length ? `<h2>Checkpoints</h2><ul>${r.checkpoints.map((c) => `<li>${esc(c.path)} (epoch ${c.epoch}, step ${c.step}, ${esc(c.reason)})</li>`).join('')}</ul>` : '',

@@ -154,7 +154,7 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
   // The run so far, handed up after every epoch and at the end (train() writes run.json and report.html).
   const savedOptions = { ...o, out, overwrite: false };
   const startedAt = new Date().toISOString();
-  let lastEval: (EvalResult & { epoch: number }) | null = null;
+  let lastEval: (EvalResult & { epoch: number; averaged: boolean }) | null = null;
   const publish = async (status: RunStatus) => {
     if (!o.report || !hooks.onPublish) return;
     folder.lock.assertHeld(out);
@@ -362,7 +362,7 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
         const ev = ema ? ema.withAveraged(evaluate) : evaluate();
         testLoss = ev.loss;
         testAccuracy = ev.accuracy;
-        lastEval = { ...ev, epoch: st.epoch };
+        lastEval = { ...ev, epoch: st.epoch, averaged: ema !== null };
       }
       const e: EpochEvent = { epoch: st.epoch, trainLoss: epochLoss.batches ? epochLoss.sum / epochLoss.batches : NaN,
         trainAccuracy: epochLoss.samples ? epochLoss.correct / epochLoss.samples : NaN, testLoss, testAccuracy, testTta: test ? o.tta : null, testEma: test !== null && ema !== null, seconds,

@@ -21,7 +21,9 @@ export type RunStatus = 'running' | 'finished' | 'aborted' | 'stopped: non-finit
 export interface StepRecord { epoch: number; step: number; loss: number; accuracy: number; lr: number; imagesPerSecond: number }
 export interface EpochRecord { epoch: number; trainLoss: number; trainAccuracy: number; testLoss: number | null; testAccuracy: number | null;
   /** 'none' or 'flip' (absent in records written before test-time augmentation existed: 'none'). */
-  testTta?: 'none' | 'flip' | null; seconds: number; imagesPerSecond: number }
+  testTta?: 'none' | 'flip' | null;
+  /** True when the test figures are of the weights' moving average (absent before averaging existed: false). */
+  testEma?: boolean; seconds: number; imagesPerSecond: number }
 export interface CheckpointRecord { epoch: number; step: number; path: string; reason: string }
 
 export interface EvaluationRecord {
@@ -33,6 +35,8 @@ export interface EvaluationRecord {
   loss: number;
   /** Test-time augmentation of these figures ('none' or 'flip'; absent in older records: 'none'). */
   tta?: 'none' | 'flip';
+  /** Of the weights' moving average (absent in older records: false). */
+  averaged?: boolean;
   perClass: number[];
   confusion: number[][];
   /** [index in the split, true label, predicted label], first MAX_MISCLASSIFIED in split order. */
@@ -76,7 +80,7 @@ export interface RunSnapshot {
   classes: string[];
   history: Pick<RunRecord, 'info' | 'steps' | 'epochs' | 'checkpoints' | 'warnings'>;
   evaluation: null | { epoch: number; split: 'test' | 'train'; count: number; accuracy: number; loss: number; tta?: 'none' | 'flip'; perClass: number[];
-    confusion: number[][]; predictions: ArrayLike<number>; labels: ArrayLike<number> };
+    confusion: number[][]; predictions: ArrayLike<number>; labels: ArrayLike<number>; averaged?: boolean };
 }
 
 export function readRunRecord(dir: string): RunRecord {
@@ -116,7 +120,7 @@ export function runRecord(s: RunSnapshot): RunRecord {
       if (mis.length < MAX_MISCLASSIFIED) mis.push([i, ev.labels[i], ev.predictions[i]]);
     }
     evaluation = { epoch: ev.epoch, split: ev.split, count: ev.count, accuracy: ev.accuracy, loss: ev.loss, tta: ev.tta ?? 'none', perClass: ev.perClass,
-      confusion: ev.confusion, misclassified: mis, misclassifiedTotal: total };
+      averaged: ev.averaged ?? false, confusion: ev.confusion, misclassified: mis, misclassifiedTotal: total };
   }
   const h = s.history;
   const steps = h.steps.map(({ epoch, step, loss, accuracy, lr, imagesPerSecond }) => ({ epoch, step, loss, accuracy, lr, imagesPerSecond }));
