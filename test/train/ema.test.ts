@@ -2,7 +2,10 @@
 // (plainEpochs): what the checkpoints hold, what the figures say, and exact resumes.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { runTraining } from '../../lib/train/loop.js';
+import { runTraining as runWithReport } from '../../lib/report/training.js';
+import { readRunRecord } from '../../lib/train/run-file.js';
 import { resolveTrainOptions, type TrainOptions } from '../../lib/train/options.js';
 import { loadCheckpoint } from '../../lib/nn/checkpoint.js';
 import { evaluate } from '../../lib/train/evaluate-api.js';
@@ -35,9 +38,14 @@ const maxDiff = (a: Dict, b: Dict) => {
 
 describe('training with a moving average of the weights', () => {
   it('evaluates the average, saves it as the model with the trained weights beside it, and says so', async () => {
-    const o = opts({ emaDecay: 0.9, emaEvery: 2 });
-    const h = await runTraining(o);
+    const o = opts({ emaDecay: 0.9, emaEvery: 2, report: true });
+    const h = await runWithReport(o);
     expect(h.epochs.map((e) => e.testEma)).toEqual([true, true]);
+    // run.json and report.html say which weights the test figures are of
+    const rec = readRunRecord(o.out);
+    expect(rec.epochs.map((e) => e.testEma)).toEqual([true, true]);
+    expect(rec.evaluation?.averaged).toBe(true);
+    expect(readFileSync(join(o.out, 'report.html'), 'utf8')).toContain('moving average of the weights');
     const file = join(o.out, 'cifar10_epoch_2.safetensors');
     const ck = loadCheckpoint(file);
     expect(ck.training).not.toBeNull();
