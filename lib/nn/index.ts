@@ -27,6 +27,7 @@ export { ReLU, Dropout, Flatten } from './activation.js';
 export { MaxPool2d } from './pool.js';
 export { BatchNorm2d } from './batchnorm.js';
 export { Sequential } from './sequential.js';
+export { WeightAverage, type WeightAverageOptions } from './ema.js';
 export { initialize, type InitOptions, type InitScheme } from './init.js';
 export { Rng, mixSeed } from './rng.js';
 export { summary, formatSummary, fixed2, thousands, type Summary, type SummaryRow } from './summary.js';
@@ -37,7 +38,7 @@ export {
   SafetensorsError, MAX_HEADER_BYTES, type HostTensor, type SafeDType, type HostArray, type SafetensorsContents,
 } from './safetensors.js';
 export {
-  saveCheckpoint, loadCheckpoint, checkpointHeader, restoreCheckpoint, OPTIMIZER_PREFIX, type Checkpoint, type CheckpointInput,
+  saveCheckpoint, loadCheckpoint, checkpointHeader, restoreCheckpoint, OPTIMIZER_PREFIX, TRAINING_PREFIX, type Checkpoint, type CheckpointInput,
 } from './checkpoint.js';
 export type { StatefulOptimizer } from './optimizer-state.js';
 export { writeFileAtomic, writeFolderAtomic } from '../atomic-file.js';
