@@ -161,7 +161,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
  *  BatchNorm: lib/optim/create.ts), label smoothing, crop + flip, normalization. Every field that shapes
  *  the result is written out here. Batch 512, peak lr 0.4 over a 25% rise and reflect-padded crops since
  *  2026-12-04 (issue 16), chosen on the CPU proxy (bench/README-recipes.md: VGG16-BN at width / 4, full
- *  data, 30 epochs, 2 seeds: 85.73% and 85.92% test accuracy without TTA against 84.02% and 84.04% for the
+ *  data, 30 epochs, 3 seeds: 85.73 ± 0.20% test accuracy without TTA against 84.05 ± 0.04% for the
  *  previous values) and matching the PyTorch anchor recipe that reached 90.33% on an H200. The previous
  *  values (batch 128, lr 0.02, 30% rise, zero padding) MEASURED 88.51% on one H200 (TF32, seed 0); the new
  *  ones are not yet measured on a GPU: bench/recipe-sweep.sh and --seeds 3 runs settle them. */
