@@ -29,9 +29,10 @@ export const CANDIDATES: readonly Candidate[] = [
   { name: 'fast-b512-lr0.4-wd1e-3', recipe: 'fast', overrides: { ...ANCHOR, weightDecay: 1e-3 },
     why: 'more weight decay: ours spares biases and BatchNorm, the anchor decays everything' },
   { name: 'fast-b512-lr0.4-plain', recipe: 'fast', overrides: { ...ANCHOR, nesterov: false }, why: 'plain momentum instead of Nesterov' },
-  { name: 'fast-ema0.995', recipe: 'fast', overrides: { emaDecay: 0.995 },
+  // TF32 as fast-tf32 and fast-b128-lr0.02 (a CUDA-only setting: on the CPU these are fast's runs plus the one change)
+  { name: 'fast-ema0.995', recipe: 'fast', overrides: { emaDecay: 0.995, tf32: true },
     why: 'evaluate a moving average of the weights (about the last 200 steps, 2 epochs at batch 512; Polyak averaging, as in Page 2018)' },
-  { name: 'fast-plain2', recipe: 'fast', overrides: { plainEpochs: 2 }, why: 'the last 2 epochs without crop and flip' },
+  { name: 'fast-plain2', recipe: 'fast', overrides: { plainEpochs: 2, tf32: true }, why: 'the last 2 epochs without crop and flip' },
   { name: 'speed-tf32', recipe: 'speed', overrides: { precision: 'fp32', tf32: true }, why: 'the speed recipe in TF32 (bf16 VGG16-BN ran 3x slower than TF32 on the H200 of 2026-12-04)' },
   { name: 'speed-16ep', recipe: 'speed', overrides: { epochs: 16 }, why: 'fewer epochs' },
   { name: 'speed-linear', recipe: 'speed', overrides: { schedule: 'linear', warmupShare: 0.2 }, why: "Page's piecewise-linear cycle (2018) instead of the cosine one-cycle" },
