@@ -16,7 +16,7 @@ import { native } from '../../lib/backend.js';
 import { Command } from 'commander';
 import { flagsToInput, registerTrain, type TrainFlags } from '../../lib/cli/train.js';
 import { tempDir } from '../data/fixtures.js';
-import { writeLearnableDataset } from './fixtures.js';
+import { maxDiff, writeLearnableDataset, type Dict } from './fixtures.js';
 
 const data = writeLearnableDataset(tempDir('learnable-ema'), 40);
 
@@ -25,16 +25,6 @@ function opts(over: Partial<TrainOptions>): TrainOptions {
     optimizer: 'sgd', lr: 0.05, momentum: 0.9, batchSize: 32, epochs: 2, display: 5, seed: 3, report: false, augment: true, normalize: true, ...over });
 }
 
-type Dict = Map<string, { data: ArrayLike<number | bigint> }>;
-const maxDiff = (a: Dict, b: Dict) => {
-  expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-  let m = 0;
-  for (const [k, t] of a) {
-    const u = b.get(k)!;
-    for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(Number(t.data[i]) - Number(u.data[i])));
-  }
-  return m;
-};
 
 describe('training with a moving average of the weights', () => {
   it('evaluates the average, saves it as the model with the trained weights beside it, and says so', async () => {

@@ -38,6 +38,20 @@ export function writeLearnableDataset(dir: string, perFile: number, seed = 7): s
   return dir;
 }
 
+/** A state dict's tensors by name (checkpoint.model, .training, …). */
+export type Dict = Map<string, { data: ArrayLike<number | bigint> }>;
+
+/** The largest absolute difference between two state dicts with the same keys. */
+export function maxDiff(a: Dict, b: Dict): number {
+  if ([...a.keys()].sort().join() !== [...b.keys()].sort().join()) throw new Error('maxDiff: the state dicts have different keys');
+  let m = 0;
+  for (const [k, t] of a) {
+    const u = b.get(k)!;
+    for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(Number(t.data[i]) - Number(u.data[i])));
+  }
+  return m;
+}
+
 /** The pid of a process that has exited (for locks left by a killed run). */
 export function deadPid(): number {
   return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);

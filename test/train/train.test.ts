@@ -7,7 +7,7 @@ import { resolveTrainOptions, type TrainOptions } from '../../lib/train/options.
 import { loadCheckpoint } from '../../lib/nn/checkpoint.js';
 import { evaluate } from '../../lib/train/evaluate-api.js';
 import { tempDir } from '../data/fixtures.js';
-import { writeLearnableDataset } from './fixtures.js';
+import { maxDiff, writeLearnableDataset } from './fixtures.js';
 
 const data = writeLearnableDataset(tempDir('learnable'), 200);
 
@@ -15,15 +15,6 @@ function opts(over: Partial<TrainOptions>): TrainOptions {
   return resolveTrainOptions({ data, out: tempDir('run'), backend: 'cpu', model: 'vgg11', widthDivisor: 8, batchNorm: true,
     optimizer: 'sgd', lr: 0.05, momentum: 0.9, batchSize: 32, epochs: 2, display: 5, seed: 3, report: false, ...over });
 }
-
-const maxDiff = (a: Map<string, { data: ArrayLike<number> }>, b: Map<string, { data: ArrayLike<number> }>) => {
-  let m = 0;
-  for (const [k, t] of a) {
-    const u = b.get(k)!;
-    for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(Number(t.data[i]) - Number(u.data[i])));
-  }
-  return m;
-};
 
 describe('training loop', () => {
   it('learns: a small VGG on generated data gets the loss well below ln 10 and test accuracy well above chance', async () => {
