@@ -33,7 +33,7 @@ export function registerEval(program: Command): void {
         process.stdout.write(JSON.stringify({ ...rest, perClass }) + '\n');
         return;
       }
-      process.stdout.write(`${f.split} split: ${r.count} images, accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${ttaLabel(r.tta)})\n`);
+      process.stdout.write(`${f.split} split: ${r.count} images, accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${ttaLabel(r.tta)}${r.averaged ? ', averaged weights' : ''})\n`);
       if (f.split === 'train') process.stdout.write('note: this is TRAINING accuracy; it says nothing about unseen images (use --split test)\n');
       process.stdout.write(formatConfusion(r) + '\n');
     });

@@ -57,8 +57,10 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
   let model: Vgg;
   let normalize = o.normalize ?? false;
   let owned = false;
+  let averaged = false;
   if (typeof o.checkpoint === 'string') {
     const ck = loadCheckpoint(o.checkpoint);
+    averaged = ck.training !== null;
     const trained = ck.extra.options as Partial<TrainOptions> | undefined;
     if (ck.config) model = modelFromConfig(ck.config as VggConfig);
     else {
@@ -81,7 +83,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalResult> {
   try {
     if (tta === 'flip') mirrored = splitToDevice(mirroredSplit(host), device);
     model.build(device, [Math.min(batchSize, host.count), 3, 32, 32]);
-    return evaluateSplit(model, onDevice, { batchSize, normalize, classes: data.classes, split, labels: host.labels, tta, mirrored });
+    const r = evaluateSplit(model, onDevice, { batchSize, normalize, classes: data.classes, split, labels: host.labels, tta, mirrored });
+    return typeof o.checkpoint === 'string' ? { ...r, averaged } : r;
   } finally {
     onDevice.dispose();
     mirrored?.dispose();

@@ -27,6 +27,9 @@ export interface EvalResult {
   predictions: Int32Array;
   /** Test-time augmentation of these figures: 'none', or 'flip' (mean softmax of the image and its mirror). */
   tta: TtaMode;
+  /** Set by evaluate() for a checkpoint: true when its weights are a run's moving average of its weights
+   *  (a run with emaDecay saves the average as the model, the trained weights beside it). */
+  averaged?: boolean;
 }
 
 export interface EvalOptions {

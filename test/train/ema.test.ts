@@ -47,6 +47,7 @@ describe('training with a moving average of the weights', () => {
     expect((ck.extra.evaluation as { averaged: boolean; accuracy: number }).averaged).toBe(true);
     // whoever loads the checkpoint gets the weights the run evaluated
     const r = await evaluate({ checkpoint: file, data, backend: 'cpu' });
+    expect(r.averaged).toBe(true);
     expect(r.accuracy).toBeCloseTo(h.epochs[1].testAccuracy!, 6);
     expect(r.loss).toBeCloseTo(h.epochs[1].testLoss!, 5);
   });
@@ -56,6 +57,7 @@ describe('training with a moving average of the weights', () => {
     const h = await runTraining(o);
     expect(h.epochs[0].testEma).toBe(false);
     expect(loadCheckpoint(join(o.out, 'cifar10_epoch_1.safetensors')).training).toBeNull();
+    expect((await evaluate({ checkpoint: join(o.out, 'cifar10_epoch_1.safetensors'), data, backend: 'cpu' })).averaged).toBe(false);
   });
 
   it('resumes exactly, average and trained weights alike, from an epoch boundary and from mid-epoch', async () => {
