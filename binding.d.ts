@@ -96,6 +96,9 @@ export interface BatchParams {
   padMode: 'zero' | 'reflect';
   /** Random horizontal flip with probability 0.5. */
   flip: boolean;
+  /** Cutout (DeVries & Taylor 2017): a square of this side, centred at a random pixel (it may hang over the
+   *  edges), set to 0 after normalization; 0 or absent: off. At most min(H, W). */
+  cutout?: number;
   /** Seed of the counter-based RNG: the same (seed, position in batch) gives the same crop/flip on every backend. */
   seed: number;
 }

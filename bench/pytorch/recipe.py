@@ -46,6 +46,8 @@ def refuse(o):
         bad.append(f"schedule={o.get('schedule')!r} (only onecycle, linear, cosine, constant)")
     if o.get('resume'):
         bad.append('resume')
+    if o.get('cutout', 0) > 0:
+        bad.append(f"cutout={o.get('cutout')!r} (only 0)")
     if o.get('emaDecay', 0) > 0:
         bad.append(f"emaDecay={o.get('emaDecay')!r} (only 0: no moving average of the weights)")
     if bad:

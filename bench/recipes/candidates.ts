@@ -33,6 +33,8 @@ export const CANDIDATES: readonly Candidate[] = [
   { name: 'fast-ema0.995', recipe: 'fast', overrides: { emaDecay: 0.995, tf32: true },
     why: 'evaluate a moving average of the weights (about the last 200 steps, 2 epochs at batch 512; Polyak averaging, as in Page 2018)' },
   { name: 'fast-plain2', recipe: 'fast', overrides: { plainEpochs: 2, tf32: true }, why: 'the last 2 epochs without crop and flip' },
+  { name: 'fast-cutout8', recipe: 'fast', overrides: { cutout: 8, tf32: true },
+    why: 'Cutout 8 x 8 (DeVries & Taylor 2017 used 16 x 16 over 200 epochs; a smaller square for 30)' },
   { name: 'speed-tf32', recipe: 'speed', overrides: { precision: 'fp32', tf32: true }, why: 'the speed recipe in TF32 (bf16 VGG16-BN ran 3x slower than TF32 on the H200 of 2026-12-04)' },
   { name: 'speed-16ep', recipe: 'speed', overrides: { epochs: 16 }, why: 'fewer epochs' },
   { name: 'speed-linear', recipe: 'speed', overrides: { schedule: 'linear', warmupShare: 0.2 }, why: "Page's piecewise-linear cycle (2018) instead of the cosine one-cycle" },

@@ -25,7 +25,7 @@ export interface TrainFlags {
   data: string; download?: boolean; recipe?: 'report' | 'fast' | 'speed'; model?: string; bn?: boolean; classifier?: string;
   reluOnLogits?: boolean; widthDivisor?: number; epochs?: number; batchSize?: number; optimizer?: string; lr?: number; momentum?: number;
   nesterov?: boolean; weightDecay?: number; schedule?: string; warmupShare?: number; labelSmoothing?: number; init?: string; augment?: boolean;
-  padMode?: string; tta?: string; plainEpochs?: number; ema?: number; emaEvery?: number;
+  padMode?: string; tta?: string; plainEpochs?: number; ema?: number; emaEvery?: number; cutout?: number;
   normalize?: boolean; display?: number; saveEvery?: number; out?: string; runsDir?: string; overwrite?: boolean; seed?: number; backend?: string; threads?: number; tf32?: boolean; graphs?: string; precision?: string;
   limit?: number; testLimit?: number; eval?: boolean; report?: boolean; skipNonFinite?: boolean; resume?: string; log?: string; progress?: boolean;
   profile?: boolean; profileSteps?: number; profileWarmup?: number;
@@ -38,7 +38,7 @@ export function flagsToInput(f: TrainFlags): TrainInput {
     data: f.data, download: f.download, recipe: f.recipe, model: f.model, batchNorm: f.bn, classifier: f.classifier,
     reluOnLogits: f.reluOnLogits, widthDivisor: f.widthDivisor, epochs: f.epochs, batchSize: f.batchSize, optimizer: f.optimizer, lr: f.lr,
     momentum: f.momentum, nesterov: f.nesterov, weightDecay: f.weightDecay, schedule: f.schedule, warmupShare: f.warmupShare, padMode: f.padMode, tta: f.tta,
-    plainEpochs: f.plainEpochs, emaDecay: f.ema, emaEvery: f.emaEvery,
+    plainEpochs: f.plainEpochs, emaDecay: f.ema, emaEvery: f.emaEvery, cutout: f.cutout,
     labelSmoothing: f.labelSmoothing, init: f.init ? (INIT_ALIASES[f.init] ?? f.init) : undefined, augment: f.augment,
     normalize: f.normalize, display: f.display, saveEvery: f.saveEvery, out: f.out, runsDir: f.runsDir, overwrite: f.overwrite, seed: f.seed, backend: f.backend,
     threads: f.threads, tf32: f.tf32, graphs: f.graphs, precision: f.precision, limit: f.limit, testLimit: f.testLimit, evalEveryEpoch: f.eval, report: f.report, skipNonFinite: f.skipNonFinite, resume: f.resume, log: f.log,
@@ -75,6 +75,7 @@ export function registerTrain(program: Command): void {
     .option('--augment', 'random crop (pad 4) and horizontal flip')
     .option('--no-augment', 'no augmentation')
     .addOption(new Option('--pad-mode <mode>', 'padding of the random crop').choices(['zero', 'reflect']))
+    .option('--cutout <n>', 'hide a random n x n square of every training image (Cutout; 0: off)', int('cutout'))
     .option('--plain-epochs <n>', 'train the last n epochs without crop and flip', int('plain-epochs'))
     .option('--ema <decay>', 'evaluate and save an exponential moving average of the weights (decay per step, e.g. 0.995; 0: off)', float('ema'))
     .option('--ema-every <n>', 'steps between updates of the average (default 5)', int('ema-every'))

@@ -27,6 +27,8 @@ export interface BatchLoaderOptions {
   padMode?: 'zero' | 'reflect';
   /** With augment: epochs from this one (0-based) on are not augmented (default: every epoch is). */
   plainFromEpoch?: number;
+  /** With augment: the side of a Cutout square (DeVries & Taylor 2017) hiding part of every sample (default 0: off). */
+  cutout?: number;
 }
 
 /** One batch. The tensors are the loader's and are overwritten by the next batch of the same size. */
@@ -88,6 +90,7 @@ export class BatchLoader {
       cropPad: options.cropPad ?? 4,
       padMode: options.padMode ?? 'zero',
       plainFromEpoch: options.plainFromEpoch ?? Infinity,
+      cutout: options.cutout ?? 0,
     };
     const pf = this.opts.plainFromEpoch;
     if (!(pf === Infinity || (Number.isInteger(pf) && pf >= 0))) throw new RangeError(`BatchLoader: plainFromEpoch must be a non-negative integer, got ${pf}`);
@@ -130,6 +133,7 @@ export class BatchLoader {
       cropPad: augment ? o.cropPad : 0,
       padMode: o.padMode,
       flip: augment,
+      cutout: augment ? o.cutout : 0,
       seed: deriveSeed(o.seed, TAG_AUGMENT, epoch, step),
     };
   }

@@ -108,7 +108,7 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
   const test: DeviceSplit | null = o.evalEveryEpoch ? splitToDevice(testHost, device) : null;
   const testMirrored: DeviceSplit | null = test && o.tta === 'flip' ? splitToDevice(mirroredSplit(testHost), device) : null;
   const loader = new BatchLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed, normalize: o.normalize, augment: o.augment, padMode: o.padMode,
-    plainFromEpoch: o.epochs - o.plainEpochs });
+    plainFromEpoch: o.epochs - o.plainEpochs, cutout: o.cutout });
   const stepsPerEpoch = loader.batchesPerEpoch;
 
   const precisionWarning = o.precision === 'bf16' ? bf16Warning(device) : null;

@@ -49,6 +49,8 @@ export interface TrainOptions {
   emaDecay: number;
   /** Optimizer steps between updates of the average (each costs a pass over the weights). */
   emaEvery: number;
+  /** With augment: the side of a square hidden in every training image (Cutout, DeVries & Taylor 2017), 0 = off. */
+  cutout: number;
   normalize: boolean;
   /** Test-time augmentation of the test evaluation after each epoch: 'flip' = mean softmax of each
    *  image and its mirror (twice the evaluation's cost; every reported figure says which was used). */
@@ -130,6 +132,7 @@ export const REPORT_RECIPE: Omit<TrainOptions, 'data'> = {
   plainEpochs: 0,
   emaDecay: 0,
   emaEvery: 5,
+  cutout: 0,
   normalize: false,
   tta: 'none',
   display: 100,
@@ -286,6 +289,8 @@ export function resolveTrainOptions(input: Partial<TrainOptions> & { data: strin
   if (o.plainEpochs > 0 && !o.augment) throw new RangeError(`option plainEpochs (${o.plainEpochs}) needs augment: without it every epoch is plain`);
   o.emaDecay = num('emaDecay', o.emaDecay, 0, 0.999999);
   o.emaEvery = num('emaEvery', o.emaEvery, 1, 1e6, true);
+  o.cutout = num('cutout', o.cutout, 0, 32, true);
+  if (o.cutout > 0 && !o.augment) throw new RangeError(`option cutout (${o.cutout}) needs augment: Cutout is part of the training augmentation`);
   o.normalize = bool('normalize', o.normalize);
   o.tta = oneOf('tta', o.tta, TTA_MODES);
   o.display = num('display', o.display, 1, 1e9, true);

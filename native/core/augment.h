@@ -1,5 +1,5 @@
 // The per-sample transform of loadBatch (gather, random crop with padding, horizontal flip, ToTensor
-// scaling, per-channel normalization), written once so that the CPU and CUDA backends produce the same
+// scaling, per-channel normalization, Cutout), written once so that the CPU and CUDA backends produce the same
 // batch bit for bit from the same seed. Order as torchvision: Pad -> RandomCrop -> RandomHorizontalFlip
 // on the uint8 image, then ToTensor (x * scale) and Normalize ((x - mean) / std); zero padding is a
 // pixel value of 0 before normalization.
@@ -40,6 +40,23 @@ VGG_HD CropFlip drawCropFlip(uint64_t seed, int64_t b, int32_t cropPad, bool fli
   }
   if (flip) r.flip = rngUniform(seed, base + 2) < 0.5f;
   return r;
+}
+
+// Cutout (DeVries & Taylor, arXiv:1708.04552, 2017): a size x size square centred at a uniformly drawn
+// pixel, so that it may hang over the edges, is set to 0 after normalization (the mean pixel). Its own
+// counters, far above the crop's and flip's, so turning it on leaves those draws as they were.
+struct Cutout { int32_t y0, x0, size; };
+constexpr uint64_t kCutoutCounters = 1ull << 48;
+
+VGG_HD Cutout drawCutout(uint64_t seed, int64_t b, int32_t size, int32_t H, int32_t W) {
+  if (size <= 0) return Cutout{0, 0, 0};
+  uint64_t base = kCutoutCounters + (uint64_t)b * 2u;
+  int32_t cy = (int32_t)rngBelow(seed, base, (uint32_t)H), cx = (int32_t)rngBelow(seed, base + 1, (uint32_t)W);
+  return Cutout{cy - size / 2, cx - size / 2, size};
+}
+
+VGG_HD bool inCutout(int32_t y, int32_t x, const Cutout& c) {
+  return c.size > 0 && y >= c.y0 && y < c.y0 + c.size && x >= c.x0 && x < c.x0 + c.size;
 }
 
 // torch.nn.functional.pad(mode='reflect') index (edge not repeated); needs pad < n.

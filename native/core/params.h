@@ -20,6 +20,7 @@ struct BatchParams {
   int cropPad = 0;
   PadMode padMode = PadMode::zero;
   bool flip = false;
+  int cutout = 0;  // side of the Cutout square, 0: off
   uint64_t seed = 0;
 };
 

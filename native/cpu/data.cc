@@ -27,6 +27,7 @@ void CpuBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const T
   for (int64_t b = 0; b < B; b++)
     for (int64_t c = 0; c < C; c++) {
       const CropFlip cf = drawCropFlip(seed, b, p.cropPad, p.flip);
+      const Cutout cut = drawCutout(seed, b, p.cutout, H, W);
       const uint8_t* s = src + ((int64_t)ix[b] * C + c) * plane;
       float* o = dst + (b * C + c) * plane;
       const float mean = norm ? p.mean[c] : 0.0f, std = norm ? p.std[c] : 1.0f;
@@ -35,7 +36,7 @@ void CpuBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const T
         for (int32_t x = 0; x < W; x++) {
           int32_t sx = sourceCol(x, W, p.cropPad, cf, reflect);
           uint8_t v = (sy < 0 || sx < 0) ? 0 : s[(int64_t)sy * W + sx];
-          o[(int64_t)y * W + x] = normalizePixel(v, p.scale, mean, std);
+          o[(int64_t)y * W + x] = inCutout(y, x, cut) ? 0.0f : normalizePixel(v, p.scale, mean, std);
         }
       }
     }

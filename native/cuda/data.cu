@@ -11,7 +11,7 @@ namespace {
 constexpr int kMaxChannels = 8;
 
 struct BatchArgs {
-  int N, C, H, W, B, pad;
+  int N, C, H, W, B, pad, cutout;
   bool reflect, flip, normalize;
   float scale;
   float mean[kMaxChannels], std[kMaxChannels];
@@ -36,6 +36,10 @@ __global__ void loadBatchKernel(const uint8_t* data, const int32_t* indices, flo
       continue;
     }
     CropFlip cf = drawCropFlip(seed, b, a.pad, a.flip);
+    if (inCutout(y, x, drawCutout(seed, b, a.cutout, a.H, a.W))) {
+      out[e] = 0.0f;
+      continue;
+    }
     int32_t sy = sourceRow(y, a.H, a.pad, cf, a.reflect), sx = sourceCol(x, a.W, a.pad, cf, a.reflect);
     uint8_t v = (sy < 0 || sx < 0) ? 0 : data[(((int64_t)idx * a.C + c) * a.H + sy) * a.W + sx];
     out[e] = a.normalize ? normalizePixel(v, a.scale, a.mean[c], a.std[c]) : normalizePixel(v, a.scale, 0.0f, 1.0f);
@@ -65,6 +69,7 @@ void CudaBackend::loadBatch(const Tensor& dataset, const Tensor& indices, const 
   a.pad = p.cropPad;
   a.reflect = p.padMode == PadMode::reflect;
   a.flip = p.flip;
+  a.cutout = p.cutout;
   a.scale = p.scale;
   a.seed = p.seed;
   a.normalize = !p.mean.empty();

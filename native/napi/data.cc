@@ -33,6 +33,8 @@ static BatchParams batchParams(Args& a, size_t i, const Tensor& dataset) {
   if (p.padMode == PadMode::reflect && (p.cropPad >= H || p.cropPad >= W))
     a.rangeError(fmt("reflect padding of %d needs images larger than that, got dataset %s", p.cropPad, dataset.describe().c_str()));
   p.flip = a.boolField(o, "flip");
+  // optional (BatchParams.cutout?): absent or undefined is off
+  if (!o.Get("cutout").IsUndefined()) p.cutout = (int)a.intField(o, "cutout", 0, std::min(H, W));
   p.seed = (uint64_t)a.intField(o, "seed", 0, (int64_t)9007199254740991LL);
   return p;
 }

@@ -112,10 +112,11 @@ describeGpu('cuda ops match the cpu backend', () => {
     const ds = [50, 3, 9, 11];
     const images = Uint8Array.from(rand(numel(ds), 71, 0, 256), (v) => Math.floor(v));
     const idx = Int32Array.of(3, 49, 0, 17, 17, 8, 22);
-    for (const [cropPad, padMode, flip, mean, std] of [
-      [0, 'zero', false, [], []], [4, 'zero', true, [0.49, 0.48, 0.45], [0.25, 0.24, 0.26]], [3, 'reflect', true, [], []],
+    for (const [cropPad, padMode, flip, mean, std, cutout] of [
+      [0, 'zero', false, [], [], 0], [4, 'zero', true, [0.49, 0.48, 0.45], [0.25, 0.24, 0.26], 0], [3, 'reflect', true, [], [], 0],
+      [4, 'reflect', true, [0.49, 0.48, 0.45], [0.25, 0.24, 0.26], 6], [0, 'zero', false, [], [], 5],
     ] as const) {
-      const p = { scale: 1 / 255, mean: [...mean], std: [...std], cropPad, padMode, flip, seed: 99 };
+      const p = { scale: 1 / 255, mean: [...mean], std: [...std], cropPad, padMode, flip, seed: 99, cutout };
       parity({ ds: { shape: ds, dtype: 'uint8', data: images }, i: { shape: [7], dtype: 'int32', data: idx }, o: out([7, 3, 9, 11]) }, ['o'],
         (t) => native.loadBatch(t.ds!, t.i!, t.o!, p), 0);
     }

@@ -1,9 +1,19 @@
 // float64 reference of loadBatch, following torchvision's order on the uint8 image: Pad (zero or
 // reflect) -> RandomCrop -> RandomHorizontalFlip -> ToTensor (x * scale) -> Normalize, with the crop
-// offsets and flip of batch position b drawn from the RNG counters 3b, 3b+1, 3b+2.
+// offsets and flip of batch position b drawn from the RNG counters 3b, 3b+1, 3b+2; then Cutout, its centre
+// drawn from the counters 2^48 + 2b and 2^48 + 2b + 1, sets a square of the normalized sample to 0.
 import { rngBelow, rngUniform } from './rng.js';
 
-export interface BatchOpts { scale: number; mean: number[]; std: number[]; cropPad: number; padMode: 'zero' | 'reflect'; flip: boolean; seed: number }
+export interface BatchOpts { scale: number; mean: number[]; std: number[]; cropPad: number; padMode: 'zero' | 'reflect'; flip: boolean; seed: number; cutout?: number }
+
+const CUTOUT_COUNTERS = 2n ** 48n;
+
+/** The Cutout square of batch position b: its top-left corner (it may lie outside the image) and side. */
+export function drawCutoutRef(seed: number, b: number, size: number, H: number, W: number): { y0: number; x0: number; size: number } {
+  if (size <= 0) return { y0: 0, x0: 0, size: 0 };
+  const base = CUTOUT_COUNTERS + 2n * BigInt(b);
+  return { y0: rngBelow(seed, base, H) - Math.floor(size / 2), x0: rngBelow(seed, base + 1n, W) - Math.floor(size / 2), size };
+}
 
 export function drawCropFlipRef(seed: number, b: number, cropPad: number, flip: boolean): { dy: number; dx: number; flip: boolean } {
   const dy = cropPad > 0 ? rngBelow(seed, 3 * b, 2 * cropPad + 1) : cropPad;
@@ -37,6 +47,7 @@ export function loadBatchRef(dataset: Uint8Array, shape: readonly number[], indi
   const p = o.cropPad;
   for (let b = 0; b < B; b++) {
     const cf = drawCropFlipRef(o.seed, b, p, o.flip);
+    const cut = drawCutoutRef(o.seed, b, o.cutout ?? 0, H, W);
     for (let c = 0; c < C; c++) {
       const padded = padPlane(dataset, (indices[b] * C + c) * H * W, H, W, p, o.padMode);
       const mean = o.mean.length ? o.mean[c] : 0, std = o.std.length ? o.std[c] : 1;
@@ -44,7 +55,8 @@ export function loadBatchRef(dataset: Uint8Array, shape: readonly number[], indi
         for (let x = 0; x < W; x++) {
           const xc = cf.flip ? W - 1 - x : x;
           const v = padded[(y + cf.dy) * (W + 2 * p) + xc + cf.dx];
-          out[((b * C + c) * H + y) * W + x] = r(r(r(v * r(o.scale)) - r(mean)) / r(std));
+          const hidden = y >= cut.y0 && y < cut.y0 + cut.size && x >= cut.x0 && x < cut.x0 + cut.size;
+          out[((b * C + c) * H + y) * W + x] = hidden ? 0 : r(r(r(v * r(o.scale)) - r(mean)) / r(std));
         }
     }
   }
