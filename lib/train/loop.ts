@@ -179,7 +179,7 @@ async function trainInFolder(o: TrainOptions, folder: ClaimedFolder, runId: stri
       extra: { options: { ...savedOptions, resume: null, profile: false }, classes: data.classes, run,
           // The test accuracy of exactly these weights, for whoever loads them (export names it).
         evaluation: lastEval && lastEval.epoch === st.epoch && st.stepInEpoch === 0
-          ? { split: 'test', epoch: lastEval.epoch, accuracy: lastEval.accuracy, loss: lastEval.loss, count: lastEval.count, averaged: ema !== null } : undefined },
+          ? { split: 'test', epoch: lastEval.epoch, accuracy: lastEval.accuracy, loss: lastEval.loss, count: lastEval.count, averaged: lastEval.averaged } : undefined },
     });
     try {
       if (ema) ema.withAveraged(write);
