@@ -13,6 +13,13 @@
 #include <mutex>
 #include <sstream>
 
+#ifdef VGG_CUDA_EMU
+namespace emu {
+void fillCudnn(vgg::cu::Cudnn& t);
+void fillCublas(vgg::cu::Cublas& t);
+}  // namespace emu
+#endif
+
 namespace vgg {
 
 static const char* kLoaderPath = "<dynamic loader path>";
@@ -277,11 +284,25 @@ static std::string cudnnMissingOf(const std::string& list) {
 std::string cudnnExMissing() { return cudnnMissingOf(VGG_CUDNN_EX_FUNCTIONS); }
 std::string cudnnGraphMissing() { return cudnnMissingOf(VGG_CUDNN_GRAPH_FUNCTIONS); }
 
+#ifdef VGG_CUDA_EMU
+// The CUDA emulator's build (native/emu) links stand-ins that compute with plain loops on the CPU.
+static void loadEmulated(CudaLibraries& L) {
+  emu::fillCublas(L.cublas);
+  emu::fillCudnn(L.cudnn);
+  L.cublasInfo = LibraryInfo{true, "emulated cuBLAS (native/emu/cublas.cc)", "13.1.0", "", {}};
+  L.cudnnInfo = LibraryInfo{true, "emulated cuDNN (native/emu/cudnn.cc)", "9.19.0", "", {}};
+}
+#endif
+
 const CudaLibraries& cudaLibraries() {
   static CudaLibraries* libs = [] {
     auto* L = new CudaLibraries();  // never freed: handles and function pointers live for the process
+#ifdef VGG_CUDA_EMU
+    loadEmulated(*L);
+#else
     loadCublas(*L);                 // first: cuDNN 9 needs cuBLASLt
     loadCudnn(*L);
+#endif
     return L;
   }();
   return *libs;

@@ -145,6 +145,9 @@ BackendStatus CudaBackend::probeStatus() {
   s.details["runtime"] = versionString(rt) + " (static)";
   s.details["driver"] = drv ? versionString(drv) : "none";
   s.details["build"] = VGG_CUDA_REASON;
+#ifdef VGG_CUDA_EMU
+  s.details["emulator"] = "yes";  // native/emu: tests use small shapes, benchmarks refuse it
+#endif
   cudaError_t e = cudaGetDeviceCount(&count);
   std::string call = std::string("cudaGetDeviceCount: ") + (e == cudaSuccess ? "" : cudaGetErrorName(e) + std::string(", ") + cudaGetErrorString(e));
   bool deviceOk = false;

@@ -17,7 +17,7 @@ import { backends, native, type DType, type NativeTensor } from '../../lib/backe
 import { toFloat32 } from '../../lib/tensor.js';
 import { f32, rand } from '../helpers/check.js';
 import { BF16_RTOL, FP32_RTOL } from './nhwc-batchnorm.js';
-import { captureAfterWarmup, describeGpu, expectRel, gpu, make, outShape, parity, runOn, type Spec } from './parity.js';
+import { captureAfterWarmup, describeGpu, emulated, expectRel, gpu, make, outShape, parity, runOn, type Spec } from './parity.js';
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const P = { strideH: 1, strideW: 1, padH: 1, padW: 1 };
@@ -60,7 +60,7 @@ describeGpu('fused convolution + bias (+ReLU) matches the cpu backend', () => {
           (t) => native.conv2dForward(t.x!, t.w!, t.b, t.y!, P, relu), rtolOf(dtype));
     });
 
-  it.skipIf(gpu !== 'cuda')('every VGG16 shape above ran fused or is reported as refused by cuDNN, with its status', () => {
+  it.skipIf(gpu !== 'cuda' || emulated)('every VGG16 shape above ran fused or is reported as refused by cuDNN, with its status', () => {
     const d = details();
     console.log(`convFused: ${d.convFused}`);
     expect(d.conv).toMatch(/^fused: /);  // the loaded cuDNN has the graph API
@@ -88,7 +88,7 @@ describeGpu('fused convolution + bias (+ReLU) matches the cpu backend', () => {
     expect(ran).toContain(planKey('bfloat16', VGG16[1], true));
   });
 
-  it.skipIf(gpu !== 'cuda')("a fused plan's first call is refused inside a capture (building it may allocate and synchronize)", () => {
+  it.skipIf(gpu !== 'cuda' || emulated)("a fused plan's first call is refused inside a capture (building it may allocate and synchronize)", () => {
     const t = Object.fromEntries(Object.entries(convSpecs([2, 64, 8, 8], [32, 64, 3, 3], 'bfloat16', 70)).map(([k, s]) => [k, make('cuda', s)]));
     // Without a bias the legacy path runs: it finds its algorithm and makes the weights' KRSC copy eagerly, so
     // inside the capture only the fused plan is new.
@@ -102,7 +102,7 @@ describeGpu('fused convolution + bias (+ReLU) matches the cpu backend', () => {
     }
   });
 
-  it.skipIf(gpu !== 'cuda')('a captured fused convolution replays on new inputs, weights and bias what it computes eagerly (bf16 nhwc)', () => {
+  it.skipIf(gpu !== 'cuda' || emulated)('a captured fused convolution replays on new inputs, weights and bias what it computes eagerly (bf16 nhwc)', () => {
     const x = [8, 64, 16, 16], w = [64, 64, 3, 3];
     const specs = convSpecs(x, w, 'bfloat16', 80);
     const t: Record<string, NativeTensor> = Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, make('cuda', s)]));

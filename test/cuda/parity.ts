@@ -25,6 +25,14 @@ export const gpu: Device = onCpu ? 'cpu' : 'cuda';
 const reason = onCpu ? null : cudaUnavailableReason();
 const required = process.env.VGG_CIFAR_GPU_TESTS === '1';
 if (reason) console.log(`CUDA tests ${required ? 'cannot run' : 'skipped'}: ${reason}`);
+/** The CUDA backend runs on the CUDA emulator (native/emu, `npm run test:emu`): our code on the CPU, with
+ *  stand-ins for cuDNN and cuBLAS. Tests of what only NVIDIA's libraries or a GPU can show skip there, and
+ *  sizes chosen for a GPU shrink. */
+export const emulated = !onCpu && !reason && native.backends().find((b) => b.device === 'cuda')?.details.emulator === 'yes';
+if (emulated) {
+  console.log('CUDA tests on the CUDA emulator (native/emu): our host code and kernels on the CPU, not a GPU; what needs cuDNN\'s ' +
+    'graph API or *Ex calls (absent from its stand-in cuDNN) or GPU-sized work skips');
+}
 
 /** describe() for GPU tests: skipped (saying why) where CUDA is unusable, unless `npm run test:gpu`
  *  asked for them, where a missing GPU is a failure. */
