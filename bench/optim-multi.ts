@@ -3,7 +3,8 @@
 // now), on every backend that runs here. On the GPU each timed call runs 20 steps and then waits for the
 // device, so the times include the kernels, not only the launches. Not a test: timings depend on the load.
 //
-//   npx tsc -p tsconfig.json && node dist/bench/optim-multi.js [--steps 20] [--time 1000]
+//   npx tsc -p tsconfig.json && node dist/bench/optim-multi.js [--steps 20] [--time 1000] [--width-divisor 1]
+// (--width-divisor shrinks the model, for rehearsals on the CUDA emulator: native/emu/rehearse.sh)
 import { Bench } from 'tinybench';
 import { backends, native, type Device, type NativeTensor } from '../lib/backend.js';
 import { vgg16 } from '../lib/models/vgg.js';
@@ -11,6 +12,7 @@ import { arg } from './argv.js';
 
 const steps = Number(arg('steps', '20'));
 const timeMs = Number(arg('time', '1000'));
+const widthDivisor = Number(arg('width-divisor', '1'));
 
 type Kind = 'sgd' | 'adam' | 'adagrad';
 const STATES: Record<Kind, number> = { sgd: 1, adam: 2, adagrad: 1 };
@@ -19,7 +21,7 @@ const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 5e-4,
 const adagrad = { lr: 0.01, lrDecay: 0, weightDecay: 5e-4, eps: 1e-10, maximize: false };
 
 function shapes(): number[][] {
-  const model = vgg16({ batchNorm: true });
+  const model = vgg16({ batchNorm: true, widthDivisor });
   const s = model.parameters().map((p) => [...p.value.shape]);
   model.dispose();
   return s;

@@ -174,7 +174,7 @@ static bool resolve(void* h, const char* name, T* out, bool required, std::strin
 // a bf16 op needs it), and test/native's stand-in libraries need not export it.
 static bool bf16Only(const char* name) { return std::strcmp(name, "cublasGemmEx") == 0; }
 
-static void loadCublas(CudaLibraries& L) {
+[[maybe_unused]] static void loadCublas(CudaLibraries& L) {  // unused in the emulator build
   LibraryInfo& info = L.cublasInfo;
   std::string ov = env("VGG_CIFAR_CUBLAS");
   std::string err;
@@ -213,7 +213,7 @@ static void loadCublas(CudaLibraries& L) {
   info.loaded = true;
 }
 
-static void loadCudnn(CudaLibraries& L) {
+[[maybe_unused]] static void loadCudnn(CudaLibraries& L) {
   LibraryInfo& info = L.cudnnInfo;
   std::string ov = env("VGG_CIFAR_CUDNN");
   std::string err;

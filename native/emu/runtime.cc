@@ -16,6 +16,19 @@
 #include <unordered_map>
 #include <vector>
 #include "../kernel.h"
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer builds (VGG_CIFAR_SANITIZE=ON): fiber switches are announced to it, and a reused fiber
+// stack is unpoisoned, or it reports the frames of the fiber that ran there before.
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define EMU_ASAN_START(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
+#define EMU_ASAN_FINISH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
+#define EMU_ASAN_UNPOISON(p, n) __asan_unpoison_memory_region(p, n)
+#else
+#define EMU_ASAN_START(save, bottom, size) ((void)0)
+#define EMU_ASAN_FINISH(save, bottom, size) ((void)0)
+#define EMU_ASAN_UNPOISON(p, n) ((void)0)
+#endif
 
 thread_local uint3 threadIdx;
 thread_local uint3 blockIdx;
@@ -61,8 +74,16 @@ struct Alloc {
   unsigned char* raw;
   size_t bytes;
 };
-std::mutex memMu;
-std::map<uintptr_t, Alloc> allocs;  // by the address handed out
+// Never destroyed: other statics' destructors free device buffers at exit (as with real CUDA, where the
+// runtime may be gone by then; here the bookkeeping must outlive them).
+struct Memory {
+  std::mutex mu;
+  std::map<uintptr_t, Alloc> allocs;  // by the address handed out
+};
+Memory& memory() {
+  static Memory* m = new Memory();
+  return *m;
+}
 
 bool guardIntact(const Alloc& a, size_t* badOffset) {
   const unsigned char* after = a.raw + kGuard + a.bytes;
@@ -84,8 +105,8 @@ std::string hex(uintptr_t v) {
 thread_local const char* currentOp = "";
 
 void checkGuards(const char* after) {
-  std::lock_guard<std::mutex> lock(memMu);
-  for (auto& [addr, a] : allocs) {
+  std::lock_guard<std::mutex> lock(memory().mu);
+  for (auto& [addr, a] : memory().allocs) {
     size_t off;
     if (!guardIntact(a, &off))
       fatal("a write outside device allocation " + hex(addr) + " (" + std::to_string(a.bytes) + " bytes), at offset " +
@@ -140,6 +161,7 @@ constexpr size_t kStack = 128 * 1024;
 enum Wait { kNone = 0, kBlock = 1, kWarp = 2 };
 struct Fiber {
   void* sp = nullptr;  // saved stack pointer while switched out
+  void* asanFake = nullptr;
   void* stack = nullptr;
   uint3 idx;
   int linear = 0;
@@ -150,6 +172,9 @@ struct Fiber {
 struct Block {
   std::vector<Fiber> fibers;  // stacks kept between launches
   void* mainSp = nullptr;
+  void* mainAsanFake = nullptr;
+  const void* mainBottom = nullptr;  // the scheduler's stack, for AddressSanitizer
+  size_t mainSize = 0;
   Fiber* cur = nullptr;
   const std::function<void()>* body = nullptr;
   bool plain = false, waited = false;
@@ -162,9 +187,11 @@ struct Block {
 thread_local Block blk;
 
 [[noreturn]] void fiberEntry() {
+  EMU_ASAN_FINISH(nullptr, &blk.mainBottom, &blk.mainSize);
   Fiber* f = blk.cur;
   (*blk.body)();
   f->done = true;
+  EMU_ASAN_START(nullptr, blk.mainBottom, blk.mainSize);  // this fiber's frames end here
   emuSwitch(&f->sp, blk.mainSp);
   fatal("a finished fiber was resumed");
 }
@@ -172,6 +199,7 @@ thread_local Block blk;
 // A fresh fiber's stack as emuSwitch leaves a suspended one: six saved registers, then fiberEntry as the
 // return address, placed so that fiberEntry starts with the stack aligned as after a call.
 void* freshStack(void* stack) {
+  EMU_ASAN_UNPOISON(static_cast<char*>(stack) + 4096, kStack - 4096);
   auto top = (reinterpret_cast<uintptr_t>(stack) + kStack) & ~uintptr_t(15);
   auto* sp = reinterpret_cast<void**>(top);
   *--sp = nullptr;                                  // fiberEntry's own return address: it never returns
@@ -189,7 +217,9 @@ void* newStack() {
 
 void yieldToScheduler() {
   Fiber* f = blk.cur;
+  EMU_ASAN_START(&f->asanFake, blk.mainBottom, blk.mainSize);
   emuSwitch(&f->sp, blk.mainSp);
+  EMU_ASAN_FINISH(f->asanFake, &blk.mainBottom, &blk.mainSize);
 }
 
 void release() {
@@ -241,7 +271,9 @@ void runBlockFibers(unsigned threads) {
         f.sp = freshStack(f.stack);
       }
       f.wait = kNone;
+      EMU_ASAN_START(&blk.mainAsanFake, f.stack, kStack);
       emuSwitch(&blk.mainSp, f.sp);
+      EMU_ASAN_FINISH(blk.mainAsanFake, nullptr, nullptr);
       if (f.done) {
         blk.live--;
         blk.warpLive[f.linear / 32]--;
@@ -254,8 +286,9 @@ void runBlockFibers(unsigned threads) {
   }
 }
 
-std::mutex kernelsMu;
-std::unordered_map<const void*, bool> kernelWaits;  // learned on a kernel's first launch
+// Learned on a launch site's first launch. Never destroyed, like memory().
+std::mutex& kernelsMu = *new std::mutex();
+std::unordered_map<const void*, bool>& kernelWaits = *new std::unordered_map<const void*, bool>();
 
 }  // namespace
 
@@ -406,22 +439,23 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   std::memset(raw + emu::kGuard, emu::kFreshByte, bytes);
   std::memset(raw + emu::kGuard + bytes, emu::kGuardByte, body - bytes + emu::kGuard);
   *p = raw + emu::kGuard;
-  std::lock_guard<std::mutex> lock(emu::memMu);
-  emu::allocs[(uintptr_t)*p] = emu::Alloc{raw, bytes};
+  std::lock_guard<std::mutex> lock(emu::memory().mu);
+  emu::memory().allocs[(uintptr_t)*p] = emu::Alloc{raw, bytes};
   return cudaSuccess;
 }
 cudaError_t cudaFree(void* p) {
   if (!p) return cudaSuccess;
   if (emu::capturingHere) return emu::refuseInCapture();
-  std::lock_guard<std::mutex> lock(emu::memMu);
-  auto it = emu::allocs.find((uintptr_t)p);
-  if (it == emu::allocs.end()) return fail(cudaErrorInvalidValue);
+  std::lock_guard<std::mutex> lock(emu::memory().mu);
+  auto& allocs = emu::memory().allocs;
+  auto it = allocs.find((uintptr_t)p);
+  if (it == allocs.end()) return fail(cudaErrorInvalidValue);
   size_t off;
   if (!emu::guardIntact(it->second, &off))
     emu::fatal("a write outside device allocation of " + std::to_string(it->second.bytes) + " bytes at offset " +
                std::to_string((long long)off) + ", found when it was freed");
   std::free(it->second.raw);
-  emu::allocs.erase(it);
+  allocs.erase(it);
   return cudaSuccess;
 }
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind k) {
