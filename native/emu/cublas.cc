@@ -160,15 +160,11 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t opA, cublasOpera
 
 }  // namespace
 
+// Every function of api.h's list, each of which must be defined above with its exact signature.
 void fillCublas(vgg::cu::Cublas& t) {
-  t.cublasGetProperty = cublasGetProperty;
-  t.cublasGetStatusString = cublasGetStatusString;
-  t.cublasCreate_v2 = cublasCreate_v2;
-  t.cublasDestroy_v2 = cublasDestroy_v2;
-  t.cublasSetStream_v2 = cublasSetStream_v2;
-  t.cublasSetMathMode = cublasSetMathMode;
-  t.cublasSgemm_v2 = cublasSgemm_v2;
-  t.cublasGemmEx = cublasGemmEx;
+#define VGG_EMU_FILL(name, ret, params) t.name = name;
+  VGG_CUBLAS_FUNCTIONS(VGG_EMU_FILL)
+#undef VGG_EMU_FILL
 }
 
 }  // namespace emu

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 #include "core/elementwise.h"
@@ -309,92 +310,74 @@ std::vector<float> loadFilter(const Shape4& f, const void* p, bool flip, bool kI
 // The input coordinate output position o reads through filter tap t (may fall in the padding).
 inline int inCoord(int o, int stride, int pad, int t, int dil) { return o * stride - pad + t * dil; }
 
-// y[n,oh,ow,k] = sum over r, s, c of x[n, ih, iw, c] * w[r, s, c, k]. One output row at a time, the
-// innermost loop over k (contiguous in both the row and the filter).
-void convForward(const ConvJob& j, const void* xp, const void* wp, void* yp, double alpha, double beta) {
-  const int N = j.x.n, C = j.x.c, H = j.x.h, W = j.x.w, K = j.w.n, R = j.w.h, S = j.w.w, OH = j.y.h, OW = j.y.w;
+// The walk all three passes share: tap(n, oh, ow, r, s, ih, iw) for every output position and filter tap
+// that reads an input pixel (not the padding), in the order n, oh, r, s, ow.
+template <class Tap>
+void forEachTap(const ConvJob& j, Tap&& tap) {
   const ConvGeom& g = j.g;
-  std::vector<float> x = loadNhwc(j.x, xp), w = loadFilter(j.w, wp, g.flip, true);
-  std::vector<double> y((size_t)N * OH * OW * K, 0.0);
-  for (int n = 0; n < N; n++)
-    for (int oh = 0; oh < OH; oh++) {
-      double* row = &y[((size_t)n * OH + oh) * OW * K];
-      for (int r = 0; r < R; r++) {
+  for (int n = 0; n < j.x.n; n++)
+    for (int oh = 0; oh < j.y.h; oh++)
+      for (int r = 0; r < j.w.h; r++) {
         int ih = inCoord(oh, g.strideH, g.padH, r, g.dilH);
-        if (ih < 0 || ih >= H) continue;
-        const float* xrow = &x[((size_t)n * H + ih) * W * C];
-        for (int s = 0; s < S; s++)
-          for (int c = 0; c < C; c++) {
-            const float* wk = &w[(((size_t)r * S + s) * C + c) * K];
-            for (int ow = 0; ow < OW; ow++) {
-              int iw = inCoord(ow, g.strideW, g.padW, s, g.dilW);
-              if (iw < 0 || iw >= W) continue;
-              const double a = xrow[(size_t)iw * C + c];
-              double* out = row + (size_t)ow * K;
-              for (int k = 0; k < K; k++) out[k] += a * (double)wk[k];
-            }
+        if (ih < 0 || ih >= j.x.h) continue;
+        for (int s = 0; s < j.w.w; s++)
+          for (int ow = 0; ow < j.y.w; ow++) {
+            int iw = inCoord(ow, g.strideW, g.padW, s, g.dilW);
+            if (iw >= 0 && iw < j.x.w) tap(n, oh, ow, r, s, ih, iw);
           }
       }
+}
+
+// y[n,oh,ow,k] = sum over r, s, c of x[n, ih, iw, c] * w[r, s, c, k], the innermost loop over k (contiguous in
+// both y and the filter). Activations and gradients are held NHWC, so a pixel's channels are contiguous.
+void convForward(const ConvJob& j, const void* xp, const void* wp, void* yp, double alpha, double beta) {
+  const int C = j.x.c, H = j.x.h, W = j.x.w, K = j.w.n, S = j.w.w, OH = j.y.h, OW = j.y.w;
+  std::vector<float> x = loadNhwc(j.x, xp), w = loadFilter(j.w, wp, j.g.flip, true);
+  std::vector<double> y((size_t)j.x.n * OH * OW * K, 0.0);
+  forEachTap(j, [&](int n, int oh, int ow, int r, int s, int ih, int iw) {
+    const float* px = &x[(((size_t)n * H + ih) * W + iw) * C];
+    double* out = &y[(((size_t)n * OH + oh) * OW + ow) * K];
+    for (int c = 0; c < C; c++) {
+      const double a = px[c];
+      const float* wk = &w[(((size_t)r * S + s) * C + c) * K];
+      for (int k = 0; k < K; k++) out[k] += a * (double)wk[k];
     }
+  });
   storeNhwc(j.y, yp, alpha, beta, y);
 }
 
-// dx[n,ih,iw,c] = sum of dy[n,oh,ow,k] * w[r,s,k,c] over the taps that read (ih, iw): scattered from
-// each output row into the input rows it read, the innermost loop over c.
+// dx[n,ih,iw,c] = sum of dy[n,oh,ow,k] * w[r,s,k,c] over the taps that read (ih, iw), the innermost loop over c.
 void convBackwardData(const ConvJob& j, const void* wp, const void* dyp, void* dxp, double alpha, double beta) {
-  const int N = j.x.n, C = j.x.c, H = j.x.h, W = j.x.w, K = j.w.n, R = j.w.h, S = j.w.w, OH = j.y.h, OW = j.y.w;
-  const ConvGeom& g = j.g;
-  std::vector<float> dy = loadNhwc(j.y, dyp), w = loadFilter(j.w, wp, g.flip, false);
-  std::vector<double> dx((size_t)N * H * W * C, 0.0);
-  for (int n = 0; n < N; n++)
-    for (int oh = 0; oh < OH; oh++) {
-      const float* dyrow = &dy[((size_t)n * OH + oh) * OW * K];
-      for (int r = 0; r < R; r++) {
-        int ih = inCoord(oh, g.strideH, g.padH, r, g.dilH);
-        if (ih < 0 || ih >= H) continue;
-        double* dxrow = &dx[((size_t)n * H + ih) * W * C];
-        for (int s = 0; s < S; s++)
-          for (int k = 0; k < K; k++) {
-            const float* wc = &w[(((size_t)r * S + s) * K + k) * C];
-            for (int ow = 0; ow < OW; ow++) {
-              int iw = inCoord(ow, g.strideW, g.padW, s, g.dilW);
-              if (iw < 0 || iw >= W) continue;
-              const double a = dyrow[(size_t)ow * K + k];
-              double* out = dxrow + (size_t)iw * C;
-              for (int c = 0; c < C; c++) out[c] += a * (double)wc[c];
-            }
-          }
-      }
+  const int C = j.x.c, H = j.x.h, W = j.x.w, K = j.w.n, S = j.w.w, OH = j.y.h, OW = j.y.w;
+  std::vector<float> dy = loadNhwc(j.y, dyp), w = loadFilter(j.w, wp, j.g.flip, false);
+  std::vector<double> dx((size_t)j.x.n * H * W * C, 0.0);
+  forEachTap(j, [&](int n, int oh, int ow, int r, int s, int ih, int iw) {
+    const float* pdy = &dy[(((size_t)n * OH + oh) * OW + ow) * K];
+    double* out = &dx[(((size_t)n * H + ih) * W + iw) * C];
+    for (int k = 0; k < K; k++) {
+      const double a = pdy[k];
+      const float* wc = &w[(((size_t)r * S + s) * K + k) * C];
+      for (int c = 0; c < C; c++) out[c] += a * (double)wc[c];
     }
+  });
   storeNhwc(j.x, dxp, alpha, beta, dx);
 }
 
 // dw[r,s,c,k] = sum over n, oh, ow of x[n, ih, iw, c] * dy[n, oh, ow, k], the innermost loop over k.
 void convBackwardFilter(const ConvJob& j, const void* xp, const void* dyp, void* dwp, double alpha, double beta) {
-  const int N = j.x.n, C = j.x.c, H = j.x.h, W = j.x.w, K = j.w.n, R = j.w.h, S = j.w.w, OH = j.y.h, OW = j.y.w;
+  const int C = j.x.c, H = j.x.h, W = j.x.w, K = j.w.n, R = j.w.h, S = j.w.w, OH = j.y.h, OW = j.y.w;
   const ConvGeom& g = j.g;
   std::vector<float> x = loadNhwc(j.x, xp), dy = loadNhwc(j.y, dyp);
   std::vector<double> dw((size_t)R * S * C * K, 0.0);
-  for (int n = 0; n < N; n++)
-    for (int oh = 0; oh < OH; oh++) {
-      const float* dyrow = &dy[((size_t)n * OH + oh) * OW * K];
-      for (int r = 0; r < R; r++) {
-        int ih = inCoord(oh, g.strideH, g.padH, r, g.dilH);
-        if (ih < 0 || ih >= H) continue;
-        const float* xrow = &x[((size_t)n * H + ih) * W * C];
-        for (int s = 0; s < S; s++)
-          for (int c = 0; c < C; c++) {
-            double* acc = &dw[(((size_t)r * S + s) * C + c) * K];
-            for (int ow = 0; ow < OW; ow++) {
-              int iw = inCoord(ow, g.strideW, g.padW, s, g.dilW);
-              if (iw < 0 || iw >= W) continue;
-              const double a = xrow[(size_t)iw * C + c];
-              const float* d = dyrow + (size_t)ow * K;
-              for (int k = 0; k < K; k++) acc[k] += a * (double)d[k];
-            }
-          }
-      }
+  forEachTap(j, [&](int n, int oh, int ow, int r, int s, int ih, int iw) {
+    const float* px = &x[(((size_t)n * H + ih) * W + iw) * C];
+    const float* pdy = &dy[(((size_t)n * OH + oh) * OW + ow) * K];
+    for (int c = 0; c < C; c++) {
+      const double a = px[c];
+      double* acc = &dw[(((size_t)r * S + s) * C + c) * K];
+      for (int k = 0; k < K; k++) acc[k] += a * (double)pdy[k];
     }
+  });
   // acc's taps are in cross-correlation order; a convolving filter stores them rotated back.
   storeBlend(j.w, dwp, alpha, beta, [&](int k, int c, int r, int s) {
     if (g.flip) r = R - 1 - r, s = S - 1 - s;
@@ -410,16 +393,25 @@ cudnnStatus_t scales(const void* alpha, const void* beta, double* a, double* b, 
   return CUDNN_STATUS_SUCCESS;
 }
 
+// What the three convolution calls check before they enqueue: the handle, the descriptors (into *j), alpha
+// and beta (into *a, *b), and their three data pointers (`names` says which they are).
+cudnnStatus_t convCall(cudnnHandle_t h, ConvJob* j, double* a, double* b, cudnnTensorDescriptor_t xD, cudnnFilterDescriptor_t wD,
+                       cudnnConvolutionDescriptor_t cD, cudnnTensorDescriptor_t yD, const void* alpha, const void* beta,
+                       std::initializer_list<const void*> data, const char* names, const char* call) {
+  if (!h) return bad(std::string(call) + ": handle is null");
+  if (cudnnStatus_t s = convJob(j, xD, wD, cD, yD, call)) return s;
+  if (cudnnStatus_t s = scales(alpha, beta, a, b, call)) return s;
+  for (const void* p : data)
+    if (!p) return bad(std::string(call) + ": " + names + " is null");
+  return CUDNN_STATUS_SUCCESS;
+}
+
 cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, cudnnTensorDescriptor_t xD, const void* x, cudnnFilterDescriptor_t wD,
                                       const void* w, cudnnConvolutionDescriptor_t cD, cudnnConvolutionFwdAlgo_t, void*, size_t,
                                       const void* beta, cudnnTensorDescriptor_t yD, void* y) {
-  const char* call = "cudnnConvolutionForward";
-  if (!h) return bad(std::string(call) + ": handle is null");
   ConvJob j;
   double a, b;
-  if (cudnnStatus_t s = convJob(&j, xD, wD, cD, yD, call)) return s;
-  if (cudnnStatus_t s = scales(alpha, beta, &a, &b, call)) return s;
-  if (!x || !w || !y) return bad(std::string(call) + ": x, w or y is null");
+  if (cudnnStatus_t s = convCall(h, &j, &a, &b, xD, wD, cD, yD, alpha, beta, {x, w, y}, "x, w or y", "cudnnConvolutionForward")) return s;
   enqueue(h->stream, [j, x, w, y, a, b] { convForward(j, x, w, y, a, b); });
   return CUDNN_STATUS_SUCCESS;
 }
@@ -427,13 +419,10 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, cudnnT
 cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void* alpha, cudnnFilterDescriptor_t wD, const void* w,
                                            cudnnTensorDescriptor_t dyD, const void* dy, cudnnConvolutionDescriptor_t cD,
                                            cudnnConvolutionBwdDataAlgo_t, void*, size_t, const void* beta, cudnnTensorDescriptor_t dxD, void* dx) {
-  const char* call = "cudnnConvolutionBackwardData";
-  if (!h) return bad(std::string(call) + ": handle is null");
   ConvJob j;
   double a, b;
-  if (cudnnStatus_t s = convJob(&j, dxD, wD, cD, dyD, call)) return s;
-  if (cudnnStatus_t s = scales(alpha, beta, &a, &b, call)) return s;
-  if (!w || !dy || !dx) return bad(std::string(call) + ": w, dy or dx is null");
+  if (cudnnStatus_t s = convCall(h, &j, &a, &b, dxD, wD, cD, dyD, alpha, beta, {w, dy, dx}, "w, dy or dx", "cudnnConvolutionBackwardData"))
+    return s;
   enqueue(h->stream, [j, w, dy, dx, a, b] { convBackwardData(j, w, dy, dx, a, b); });
   return CUDNN_STATUS_SUCCESS;
 }
@@ -442,13 +431,10 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void* alpha,
                                              cudnnTensorDescriptor_t dyD, const void* dy, cudnnConvolutionDescriptor_t cD,
                                              cudnnConvolutionBwdFilterAlgo_t, void*, size_t, const void* beta, cudnnFilterDescriptor_t dwD,
                                              void* dw) {
-  const char* call = "cudnnConvolutionBackwardFilter";
-  if (!h) return bad(std::string(call) + ": handle is null");
   ConvJob j;
   double a, b;
-  if (cudnnStatus_t s = convJob(&j, xD, dwD, cD, dyD, call)) return s;
-  if (cudnnStatus_t s = scales(alpha, beta, &a, &b, call)) return s;
-  if (!x || !dy || !dw) return bad(std::string(call) + ": x, dy or dw is null");
+  if (cudnnStatus_t s = convCall(h, &j, &a, &b, xD, dwD, cD, dyD, alpha, beta, {x, dy, dw}, "x, dy or dw", "cudnnConvolutionBackwardFilter"))
+    return s;
   enqueue(h->stream, [j, x, dy, dw, a, b] { convBackwardFilter(j, x, dy, dw, a, b); });
   return CUDNN_STATUS_SUCCESS;
 }
