@@ -2,10 +2,11 @@
 // (training, fused ReLU) and backward (masked by that ReLU), max-pool forward and backward, the
 // convolution's bias gradient, and the unfused ReLU for scale; float32 in the preferred layout (plain on a
 // GPU) and bfloat16 (nhwc). The nhwc ops run the path VGG_CIFAR_CUDA_NHWC picks (our kernels, cudnn:
-// cuDNN's legacy calls, cudnn-ex: cudnnBatchNormalization*Ex with legacy pooling), chosen once per process;
-// `--paths ours,cudnn,cudnn-ex` runs one child process per path on the same card and adds a table of the
-// nhwc BatchNorm and pooling times side by side, the fastest path per layer marked.
-// Usage: node dist/bench/gpu-elementwise.js [--device cuda] [--batch 128] [--reps 20] [--paths ours,cudnn,cudnn-ex]
+// cuDNN's legacy calls, cudnn-ex: cudnnBatchNormalization*Ex with legacy pooling, auto: the default, the fastest
+// of those per shape as timed on this card), chosen once per process; `--paths ours,cudnn,cudnn-ex,auto` runs one
+// child process per path on the same card and adds a table of the nhwc BatchNorm and pooling times side by
+// side, the fastest path per layer marked (auto's column shows whether the tuner's picks hold up).
+// Usage: node dist/bench/gpu-elementwise.js [--device cuda] [--batch 128] [--reps 20] [--paths ours,cudnn,cudnn-ex,auto]
 import { fileURLToPath } from 'node:url';
 import { backends, native, type Device, type DType } from '../lib/backend.js';
 import { deviceTimer, filledTensor } from './device-timing.js';
@@ -82,8 +83,9 @@ for (const dtype of ['float32', 'bfloat16'] as DType[]) {
 }
 timer.dispose();
 // What ran where (cudnn-ex: the shapes cuDNN refused run our kernels), then the numbers for a --paths parent.
-const exSummary = (backends().find((b) => b.device === device)!.details as Record<string, string>).nhwcEx;
-if (exSummary) console.log(`\ncudnn-ex: ${exSummary}`);
+const after = backends().find((b) => b.device === device)!.details as Record<string, string>;
+if (after.nhwcEx) console.log(`\ncudnn-ex: ${after.nhwcEx}`);
+if (after.nhwcTuned) console.log(`\nauto: ${after.nhwcTuned}`);
 reportToParent(measured);
 
 /** Runs this script once per path (the choice is per process) and prints each run, then the nhwc BatchNorm

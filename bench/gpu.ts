@@ -66,6 +66,9 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`card: ${cuda.description}\n${rows.join('\n')}\n`);
+  // What the default NHWC path (auto) picked per shape on this card, for the bf16 rows.
+  const tuned = (backends().find((b) => b.device === 'cuda')!.details as Record<string, string>).nhwcTuned;
+  if (tuned) process.stdout.write(`\nnhwc tuned (VGG_CIFAR_CUDA_NHWC=auto): ${tuned}\n`);
 }
 
 main().catch((e) => { process.stderr.write(`bench/gpu: ${(e as Error).stack}\n`); process.exit(1); });

@@ -1,6 +1,7 @@
 // Spatial batch normalization: nhwc activations (bf16 training) through our kernels (batchnorm.cu), plain
 // ones through cuDNN (the path PyTorch takes on GPUs, and faster than ours on NCHW fp32). VGG_CIFAR_CUDA_NHWC
-// sends nhwc ones to cuDNN's legacy calls here (cudnn) or to the *Ex candidate (cudnn-ex, batchnorm_ex.cc).
+// sends nhwc ones to cuDNN's legacy calls here (cudnn) or to the *Ex candidate (cudnn-ex, batchnorm_ex.cc); auto
+// (the default) picks among the three per shape by timing them (nhwc_tune.cc).
 // All keep the same running-statistics semantics (momentum as the exponential-average factor, unbiased
 // running variance) and saved 1/sqrt(var+eps). x, y, dy, dx are float32 or bfloat16; the per-channel
 // tensors are float32, as cuDNN's derived BN descriptor is for half and bfloat16 data, and statistics are
@@ -9,6 +10,7 @@
 #include <map>
 #include <memory>
 #include "cuda/cuda_backend.h"
+#include "cuda/tune.h"
 
 namespace vgg {
 
@@ -46,15 +48,11 @@ const float kOne = 1.0f, kZero = 0.0f;
 
 }  // namespace
 
-void CudaBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean,
-                                     const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
-                                     const BatchNormParams& p) {
-  const char* op = "batchNorm2dForward";
-  requireActivation(op, {&x, &y});
-  requirePlainF32(op, {&gamma, &beta, &runningMean, &runningVar, &saveMean, &saveInvStd});
-  Context& c = ctx(op);
+void batchNormForwardVia(NhwcPath path, const char* op, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                         const Tensor& runningMean, const Tensor& runningVar, const Tensor& y, const Tensor& saveMean,
+                         const Tensor& saveInvStd, const BatchNormParams& p) {
+  CudaBackend::Context& c = cuda().ctx(op);
   if (x.layout == Layout::nhwc) {
-    NhwcPath path = nhwcPath();
     // The *Ex calls train only: inference runs our kernels (the legacy inference call is the slow one measured).
     if (path == NhwcPath::cudnnEx && p.training && batchNormExForward(op, x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p))
       return;
@@ -62,19 +60,52 @@ void CudaBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const
       return launchBatchNormNhwcForward(op, x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p, c.stream);
   }
   BnPlan& P = planFor(op, x);
+  const cu::Cudnn& dnn = cuda().dnn();
   if (p.training)
     cudnnOrViaF32(op, "cudnnBatchNormalizationForwardTraining", &P.trainViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
-      return dnn().cudnnBatchNormalizationForwardTraining(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, P.x(f32), in[0], P.x(f32), out,
-                                                          P.cD, gamma.data(), beta.data(), (double)p.momentum, runningMean.data(),
-                                                          runningVar.data(), (double)p.eps, saveMean.data(), saveInvStd.data());
+      return dnn.cudnnBatchNormalizationForwardTraining(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, P.x(f32), in[0], P.x(f32), out,
+                                                        P.cD, gamma.data(), beta.data(), (double)p.momentum, runningMean.data(),
+                                                        runningVar.data(), (double)p.eps, saveMean.data(), saveInvStd.data());
     });
   else
     cudnnOrViaF32(op, "cudnnBatchNormalizationForwardInference", &P.inferViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
-      return dnn().cudnnBatchNormalizationForwardInference(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, P.x(f32), in[0], P.x(f32), out,
-                                                           P.cD, gamma.data(), beta.data(), runningMean.data(), runningVar.data(),
-                                                           (double)p.eps);
+      return dnn.cudnnBatchNormalizationForwardInference(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, P.x(f32), in[0], P.x(f32), out,
+                                                         P.cD, gamma.data(), beta.data(), runningMean.data(), runningVar.data(),
+                                                         (double)p.eps);
     });
-  if (p.relu) reluForward(y, y);  // in place, on the same stream
+  if (p.relu) cuda().reluForward(y, y);  // in place, on the same stream
+}
+
+void batchNormBackwardVia(NhwcPath path, const char* op, const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean,
+                          const Tensor& saveInvStd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, float eps,
+                          const Tensor* reluY) {
+  CudaBackend::Context& c = cuda().ctx(op);
+  if (x.layout == Layout::nhwc) {
+    if (path == NhwcPath::cudnnEx && batchNormExBackward(op, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, eps, reluY)) return;
+    if (path != NhwcPath::cudnn)
+      return launchBatchNormNhwcBackward(op, x, dy, reluY, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, c.stream);
+  }
+  if (reluY) cuda().reluBackward(*reluY, dy, dy);  // cuDNN's legacy call takes no activation: mask dy in place first
+  BnPlan& P = planFor(op, x);
+  const cu::Cudnn& dnn = cuda().dnn();
+  cudnnOrViaF32(op, "cudnnBatchNormalizationBackward", &P.backwardViaF32, {&x, &dy}, dx, [&](bool f32, const void* const* in, void* out) {
+    return dnn.cudnnBatchNormalizationBackward(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero, P.x(f32), in[0],
+                                               P.x(f32), in[1], P.x(f32), out, P.cD, gamma.data(), dgamma.data(), dbeta.data(),
+                                               (double)eps, saveMean.data(), saveInvStd.data());
+  });
+}
+
+void CudaBackend::batchNorm2dForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& runningMean,
+                                     const Tensor& runningVar, const Tensor& y, const Tensor& saveMean, const Tensor& saveInvStd,
+                                     const BatchNormParams& p) {
+  const char* op = "batchNorm2dForward";
+  requireActivation(op, {&x, &y});
+  requirePlainF32(op, {&gamma, &beta, &runningMean, &runningVar, &saveMean, &saveInvStd});
+  ctx(op);
+  NhwcPath path = x.layout == Layout::nhwc ? nhwcPath() : NhwcPath::cudnn;
+  // Inference is not tuned: only our kernels and the slow legacy call have one.
+  if (path == NhwcPath::tuned) path = p.training ? tunedBatchNorm(op, x, gamma, beta, p) : NhwcPath::ours;
+  batchNormForwardVia(path, op, x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, p);
 }
 
 void CudaBackend::batchNorm2dBackward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& saveMean, const Tensor& saveInvStd,
@@ -82,20 +113,10 @@ void CudaBackend::batchNorm2dBackward(const Tensor& x, const Tensor& dy, const T
   const char* op = "batchNorm2dBackward";
   requireActivation(op, {&x, &dy, &dx});
   requirePlainF32(op, {&gamma, &saveMean, &saveInvStd, &dgamma, &dbeta});
-  Context& c = ctx(op);
-  if (x.layout == Layout::nhwc) {
-    NhwcPath path = nhwcPath();
-    if (path == NhwcPath::cudnnEx && batchNormExBackward(op, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, eps, reluY)) return;
-    if (path != NhwcPath::cudnn)
-      return launchBatchNormNhwcBackward(op, x, dy, reluY, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, c.stream);
-  }
-  if (reluY) reluBackward(*reluY, dy, dy);  // cuDNN's legacy call takes no activation: mask dy in place first
-  BnPlan& P = planFor(op, x);
-  cudnnOrViaF32(op, "cudnnBatchNormalizationBackward", &P.backwardViaF32, {&x, &dy}, dx, [&](bool f32, const void* const* in, void* out) {
-    return dnn().cudnnBatchNormalizationBackward(c.dnn, cu::CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero, P.x(f32), in[0],
-                                                 P.x(f32), in[1], P.x(f32), out, P.cD, gamma.data(), dgamma.data(), dbeta.data(),
-                                                 (double)eps, saveMean.data(), saveInvStd.data());
-  });
+  ctx(op);
+  NhwcPath path = x.layout == Layout::nhwc ? nhwcPath() : NhwcPath::cudnn;
+  if (path == NhwcPath::tuned) path = tunedBatchNormChoice(x, reluY != nullptr);
+  batchNormBackwardVia(path, op, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, eps, reluY);
 }
 
 }  // namespace vgg

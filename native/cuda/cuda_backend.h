@@ -151,18 +151,20 @@ E chosen(const EnvChoice& c) {
   if (!c.problem.empty()) throw RangeErr(c.problem);
   return static_cast<E>(c.index);
 }
-// What runs NHWC BatchNorm and max pooling (nhwc_path.cc), chosen once per process by VGG_CIFAR_CUDA_NHWC so
-// that a GPU run can compare the candidates (bench/gpu-elementwise.ts --paths):
-//   ours (unset): our kernels (above);
+// What runs NHWC BatchNorm and max pooling (nhwc_path.cc), chosen once per process by VGG_CIFAR_CUDA_NHWC:
+//   auto (unset): per shape, the fastest of the candidates below on this GPU whose results agree with our
+//                 kernels' (tune.h, nhwc_tune.cc);
+//   ours:         our kernels (above);
 //   cudnn:        cuDNN's legacy calls, BatchNorm and pooling;
 //   cudnn-ex:     BatchNorm through cudnnBatchNormalization*Ex (SPATIAL_PERSISTENT, fused ReLU; batchnorm_ex.cc),
 //                 pooling through the legacy calls as `cudnn` (cuDNN has no *Ex pooling).
-enum class NhwcPath { ours, cudnn, cudnnEx };  // in the order of readEnvChoice's values
+// The fixed ones let a GPU run compare the candidates (bench/gpu-elementwise.ts --paths) and pin one.
+enum class NhwcPath { tuned, ours, cudnn, cudnnEx };  // in the order of readEnvChoice's values
 // Throws RangeErr naming the allowed values when the variable holds another (status() reports it too).
 NhwcPath nhwcPath();
 // Empty when the variable is valid, else the error nhwcPath() throws.
 std::string nhwcPathProblem();
-// For status().details.nhwc: the path and, for cudnn-ex, whether the loaded cuDNN has the *Ex calls.
+// For status().details.nhwc: the path and, for cudnn-ex and auto, whether the loaded cuDNN has the *Ex calls.
 std::string nhwcPathDetail();
 
 // cudnn-ex BatchNorm (batchnorm_ex.cc): training forward and backward of nhwc x. Each returns false where
@@ -226,6 +228,8 @@ std::string cudnnStatusText(cu::cudnnStatus_t s);
 // Reports on stderr, when VGG_CIFAR_CUDA_LOG=1, that `call` refused `out`'s dtype/layout (status s) and the
 // plan now goes through fp32 NCHW copies: correct but slower, so the GPU checks can tell.
 void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Tensor& out);
+// Any other report of that kind (VGG_CIFAR_CUDA_LOG=1), e.g. a tuner's decision: "vgg-cifar cuda: <op>: <what>".
+void noteCuda(const char* op, const std::string& what);
 // The same report for any fallback: what failed (`why`) and what the plan runs through now (`now`).
 void noteFallback(const char* op, const std::string& why, const char* now);
 // For a candidate that needs optional cuDNN functions: true when `missing` (those the loaded cuDNN lacks) is

@@ -4,6 +4,7 @@
 #include <cstring>
 #include "core/capture.h"
 #include "cuda/cuda_backend.h"
+#include "cuda/tune.h"
 
 namespace vgg {
 
@@ -92,6 +93,10 @@ void noteViaF32(const char* op, const char* call, cu::cudnnStatus_t s, const Ten
                out.describe().c_str(), d.cudnnGetErrorString ? d.cudnnGetErrorString(s) : "cuDNN error", (int)s);
 }
 
+void noteCuda(const char* op, const std::string& what) {
+  if (cudaLog()) std::fprintf(stderr, "vgg-cifar cuda: %s: %s\n", op, what.c_str());
+}
+
 void noteFallback(const char* op, const std::string& why, const char* now) {
   if (cudaLog()) std::fprintf(stderr, "vgg-cifar cuda: %s: %s; this plan now runs in %s\n", op, why.c_str(), now);
 }
@@ -131,6 +136,7 @@ BackendStatus CudaBackend::status() {
   BackendStatus s = status_;
   s.details["tf32"] = tf32_ ? "on" : "off";  // this, nhwcEx and convFused are what change after the probe
   if (nhwcPathProblem().empty() && nhwcPath() == NhwcPath::cudnnEx) s.details["nhwcEx"] = batchNormExSummary();
+  if (nhwcPathProblem().empty() && nhwcPath() == NhwcPath::tuned) s.details["nhwcTuned"] = nhwcTuneSummary();
   if (convPathProblem().empty() && convPath() == ConvPath::fused) s.details["convFused"] = fusedConvSummary();
   return s;
 }

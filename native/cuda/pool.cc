@@ -1,10 +1,12 @@
 // Max pooling, float32 or bfloat16 (a max is exact in any dtype, so bf16 pooling loses nothing): plain
-// activations through cuDNN, nhwc ones (bf16 training) through our kernels (pool.cu), which beat cuDNN's
-// legacy NHWC backward, unless VGG_CIFAR_CUDA_NHWC picks cudnn or cudnn-ex (both the legacy calls here). Both backwards find the maximum again from x, so the workspace the CPU backend
-// keeps (oneDNN's indices) is not needed here: its size is 0.
+// activations through cuDNN; nhwc ones (bf16 training) through our kernels (pool.cu) or cuDNN's legacy calls,
+// per shape the faster on this GPU under VGG_CIFAR_CUDA_NHWC=auto (nhwc_tune.cc), or the one it names. Both
+// backwards find the maximum again from x, so the workspace the CPU backend keeps (oneDNN's indices) is not
+// needed here: its size is 0.
 #include <map>
 #include <memory>
 #include "cuda/cuda_backend.h"
+#include "cuda/tune.h"
 
 namespace vgg {
 
@@ -46,34 +48,49 @@ PoolPlan& planFor(const char* op, const Tensor& x, const Tensor& y, const PoolPa
   return P;
 }
 
-bool oursNhwc(const Tensor& x) { return x.layout == Layout::nhwc && nhwcPath() == NhwcPath::ours; }
-
 }  // namespace
 
 size_t CudaBackend::maxPool2dWorkspaceSize(const Tensor& x, const Tensor& y, const PoolParams& p) { return 0; }
 
+void maxPoolForwardVia(NhwcPath path, const char* op, const Tensor& x, const Tensor& y, const PoolParams& p) {
+  CudaBackend::Context& c = cuda().ctx(op);
+  if (x.layout == Layout::nhwc && path == NhwcPath::ours) return launchMaxPoolNhwcForward(op, x, y, p, c.stream);
+  PoolPlan& P = planFor(op, x, y, p);
+  const float one = 1.0f, zero = 0.0f;
+  const cu::Cudnn& dnn = cuda().dnn();
+  cudnnOrViaF32(op, "cudnnPoolingForward", &P.forwardViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
+    return dnn.cudnnPoolingForward(c.dnn, P.pD, &one, P.x(f32), in[0], &zero, P.y(f32), out);
+  });
+}
+
+void maxPoolBackwardVia(NhwcPath path, const char* op, const Tensor& dy, const Tensor& x, const Tensor& y, const Tensor& dx,
+                        const PoolParams& p) {
+  CudaBackend::Context& c = cuda().ctx(op);
+  if (x.layout == Layout::nhwc && path == NhwcPath::ours) return launchMaxPoolNhwcBackward(op, dy, x, dx, p, c.stream);
+  PoolPlan& P = planFor(op, x, y, p);
+  const float one = 1.0f, zero = 0.0f;
+  const cu::Cudnn& dnn = cuda().dnn();
+  cudnnOrViaF32(op, "cudnnPoolingBackward", &P.backwardViaF32, {&y, &dy, &x}, dx, [&](bool f32, const void* const* in, void* out) {
+    return dnn.cudnnPoolingBackward(c.dnn, P.pD, &one, P.y(f32), in[0], P.y(f32), in[1], P.x(f32), in[2], &zero, P.x(f32), out);
+  });
+}
+
 void CudaBackend::maxPool2dForward(const Tensor& x, const Tensor& y, const Tensor* ws, const PoolParams& p) {
   const char* op = "maxPool2dForward";
   requireActivation(op, {&x, &y});
-  Context& c = ctx(op);
-  if (oursNhwc(x)) return launchMaxPoolNhwcForward(op, x, y, p, c.stream);
-  PoolPlan& P = planFor(op, x, y, p);
-  const float one = 1.0f, zero = 0.0f;
-  cudnnOrViaF32(op, "cudnnPoolingForward", &P.forwardViaF32, {&x}, y, [&](bool f32, const void* const* in, void* out) {
-    return dnn().cudnnPoolingForward(c.dnn, P.pD, &one, P.x(f32), in[0], &zero, P.y(f32), out);
-  });
+  ctx(op);
+  NhwcPath path = x.layout == Layout::nhwc ? nhwcPath() : NhwcPath::cudnn;
+  if (path == NhwcPath::tuned) path = tunedMaxPool(op, x, y, p);
+  maxPoolForwardVia(path, op, x, y, p);
 }
 
 void CudaBackend::maxPool2dBackward(const Tensor& dy, const Tensor& x, const Tensor& y, const Tensor& ws, const Tensor& dx, const PoolParams& p) {
   const char* op = "maxPool2dBackward";
   requireActivation(op, {&dy, &x, &y, &dx});
-  Context& c = ctx(op);
-  if (oursNhwc(x)) return launchMaxPoolNhwcBackward(op, dy, x, dx, p, c.stream);
-  PoolPlan& P = planFor(op, x, y, p);
-  const float one = 1.0f, zero = 0.0f;
-  cudnnOrViaF32(op, "cudnnPoolingBackward", &P.backwardViaF32, {&y, &dy, &x}, dx, [&](bool f32, const void* const* in, void* out) {
-    return dnn().cudnnPoolingBackward(c.dnn, P.pD, &one, P.y(f32), in[0], P.y(f32), in[1], P.x(f32), in[2], &zero, P.x(f32), out);
-  });
+  ctx(op);
+  NhwcPath path = x.layout == Layout::nhwc ? nhwcPath() : NhwcPath::cudnn;
+  if (path == NhwcPath::tuned) path = tunedMaxPoolChoice(x, y, p);
+  maxPoolBackwardVia(path, op, dy, x, y, dx, p);
 }
 
 }  // namespace vgg

@@ -1,12 +1,16 @@
 // The CUDA emulator's stand-in for cuDNN (native/emu/README.md): the legacy calls the CUDA backend makes,
 // computed with plain loops in float64 on the CPU. It checks our host code's use of cuDNN (descriptors,
-// argument order, alpha/beta, formats), not NVIDIA's kernels. The *Ex BatchNorm and graph (backend) API
-// calls stay null, as in a cuDNN that lacks them, so the backend's fallbacks run.
+// argument order, alpha/beta, formats), not NVIDIA's kernels. The *Ex BatchNorm calls are here too, with a
+// reserve space that the forward fills and the backward checks (so a backward handed another forward's reserve
+// aborts, naming it); the graph (backend) API calls stay null, as in a cuDNN that lacks them, so the backend's
+// fallback for them runs.
 //
 // Every call validates at once and enqueues its work on the handle's stream, capturing values only:
 // alpha/beta point at the caller's locals, and descriptors may be destroyed or reused before a
 // captured graph replays.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
@@ -67,6 +71,10 @@ struct cudnnConvolutionStruct {
 struct cudnnPoolingStruct {
   bool set = false;
   PoolGeom g;
+};
+struct cudnnActivationStruct {
+  bool set = false;
+  cudnnActivationMode_t mode = CUDNN_ACTIVATION_RELU;
 };
 
 namespace emu {
@@ -785,6 +793,170 @@ cudnnStatus_t cudnnBatchNormalizationBackward(cudnnHandle_t h, cudnnBatchNormMod
   return CUDNN_STATUS_SUCCESS;
 }
 
+
+// ---------- batch normalization, the *Ex calls ----------
+
+cudnnStatus_t cudnnCreateActivationDescriptor(cudnnActivationDescriptor_t* d) { return create(d, "cudnnCreateActivationDescriptor"); }
+cudnnStatus_t cudnnDestroyActivationDescriptor(cudnnActivationDescriptor_t d) {
+  delete d;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetActivationDescriptor(cudnnActivationDescriptor_t d, cudnnActivationMode_t mode, cudnnNanPropagation_t, double) {
+  if (!d) return bad("cudnnSetActivationDescriptor: descriptor is null");
+  if (mode != CUDNN_ACTIVATION_RELU) return fail(CUDNN_STATUS_NOT_SUPPORTED, "cudnnSetActivationDescriptor: the emulator has ReLU only");
+  d->set = true;
+  d->mode = mode;
+  return CUDNN_STATUS_SUCCESS;
+}
+
+// The reserve space: a header naming the forward that wrote it, then the ReLU's mask (one byte per element).
+struct ReserveHeader {
+  uint64_t magic, count;
+  const void* saveMean;  // the forward's: a backward with other saved statistics was handed another forward's reserve
+};
+constexpr uint64_t kReserveMagic = 0x7265736572766521ull;
+size_t reserveBytes(const Shape4& x) { return sizeof(ReserveHeader) + (size_t)x.count(); }
+size_t exWorkspaceBytes(const Shape4& x) { return 256 + (size_t)x.c * 16; }
+
+// What both *Ex calls check: ops, the activation (present exactly with BN_ACTIVATION), no residual input.
+cudnnStatus_t exOps(cudnnBatchNormOps_t ops, cudnnActivationDescriptor_t act, const void* zD, const char* call) {
+  std::string c(call);
+  if (ops != CUDNN_BATCHNORM_OPS_BN && ops != CUDNN_BATCHNORM_OPS_BN_ACTIVATION)
+    return fail(CUDNN_STATUS_NOT_SUPPORTED, c + ": the emulator has OPS_BN and OPS_BN_ACTIVATION only");
+  if ((ops == CUDNN_BATCHNORM_OPS_BN_ACTIVATION) != (act != nullptr)) return bad(c + ": an activation descriptor goes with OPS_BN_ACTIVATION only");
+  if (act && !act->set) return bad(c + ": the activation descriptor was never set");
+  if (zD) return bad(c + ": z (the residual input) is for OPS_BN_ADD_ACTIVATION");
+  return CUDNN_STATUS_SUCCESS;
+}
+
+// What every *Ex call with a geometry checks first: the handle, ops and activation, no residual, x and its output.
+cudnnStatus_t exJob(BnJob* j, cudnnHandle_t h, cudnnBatchNormMode_t mode, cudnnBatchNormOps_t ops, cudnnActivationDescriptor_t act,
+                    const void* z, cudnnTensorDescriptor_t xD, cudnnTensorDescriptor_t outD, cudnnTensorDescriptor_t pD, const char* call) {
+  if (!h) return bad(std::string(call) + ": handle is null");
+  if (cudnnStatus_t s = exOps(ops, act, z, call)) return s;
+  return bnJob(j, mode, xD, outD, pD, call);
+}
+
+cudnnStatus_t cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(cudnnHandle_t h, cudnnBatchNormMode_t mode, cudnnBatchNormOps_t ops,
+                                                                      cudnnTensorDescriptor_t xD, cudnnTensorDescriptor_t zD,
+                                                                      cudnnTensorDescriptor_t yD, cudnnTensorDescriptor_t pD,
+                                                                      cudnnActivationDescriptor_t act, size_t* bytes) {
+  const char* call = "cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize";
+  BnJob j;
+  if (cudnnStatus_t s = exJob(&j, h, mode, ops, act, zD, xD, yD, pD, call)) return s;
+  if (!bytes) return bad(std::string(call) + ": the size's pointer is null");
+  *bytes = exWorkspaceBytes(j.x);
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnGetBatchNormalizationBackwardExWorkspaceSize(cudnnHandle_t h, cudnnBatchNormMode_t mode, cudnnBatchNormOps_t ops,
+                                                                cudnnTensorDescriptor_t xD, cudnnTensorDescriptor_t yD,
+                                                                cudnnTensorDescriptor_t dyD, cudnnTensorDescriptor_t dzD,
+                                                                cudnnTensorDescriptor_t dxD, cudnnTensorDescriptor_t pD,
+                                                                cudnnActivationDescriptor_t act, size_t* bytes) {
+  const char* call = "cudnnGetBatchNormalizationBackwardExWorkspaceSize";
+  BnJob j;
+  if (cudnnStatus_t s = exJob(&j, h, mode, ops, act, dzD, xD, dxD, pD, call)) return s;
+  if (!bytes) return bad(std::string(call) + ": the size's pointer is null");
+  if (!dyD || !dyD->set || !dyD->s.sameDims(xD->s)) return bad(std::string(call) + ": dy's descriptor must be set and match x");
+  if (act && (!yD || !yD->set || !yD->s.sameDims(xD->s))) return bad(std::string(call) + ": the activation's backward needs y's descriptor");
+  *bytes = exWorkspaceBytes(j.x);
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnGetBatchNormalizationTrainingExReserveSpaceSize(cudnnHandle_t h, cudnnBatchNormMode_t mode, cudnnBatchNormOps_t ops,
+                                                                  cudnnActivationDescriptor_t act, cudnnTensorDescriptor_t xD, size_t* bytes) {
+  const char* call = "cudnnGetBatchNormalizationTrainingExReserveSpaceSize";
+  if (!h || !bytes || !xD || !xD->set) return bad(std::string(call) + ": handle, x's descriptor or the size's pointer is null or unset");
+  if (cudnnStatus_t s = exOps(ops, act, nullptr, call)) return s;
+  if (mode != CUDNN_BATCHNORM_SPATIAL && mode != CUDNN_BATCHNORM_SPATIAL_PERSISTENT) return bad(std::string(call) + ": unknown mode");
+  *bytes = reserveBytes(xD->s);
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t exBuffers(const Shape4& x, void* ws, size_t wsBytes, void* reserve, size_t reserveSize, const char* call) {
+  if (wsBytes < exWorkspaceBytes(x) || !ws) return bad(std::string(call) + ": the workspace is smaller than its Get*WorkspaceSize said");
+  if (reserveSize < reserveBytes(x) || !reserve) return bad(std::string(call) + ": the reserve space is smaller than its Get*ReserveSpaceSize said");
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnBatchNormalizationForwardTrainingEx(cudnnHandle_t h, cudnnBatchNormMode_t mode, cudnnBatchNormOps_t ops, const void* alpha,
+                                                       const void* beta, cudnnTensorDescriptor_t xD, const void* x, cudnnTensorDescriptor_t zD,
+                                                       const void* z, cudnnTensorDescriptor_t yD, void* y, cudnnTensorDescriptor_t pD,
+                                                       const void* scale, const void* bias, double factor, void* runMean, void* runVar,
+                                                       double eps, void* saveMean, void* saveInvStd, cudnnActivationDescriptor_t act,
+                                                       void* ws, size_t wsBytes, void* reserve, size_t reserveSize) {
+  const char* call = "cudnnBatchNormalizationForwardTrainingEx";
+  BnJob j;
+  double a, b;
+  if (cudnnStatus_t s = exJob(&j, h, mode, ops, act, zD ? zD : (const void*)z, xD, yD, pD, call)) return s;
+  if (cudnnStatus_t s = scales(alpha, beta, &a, &b, call)) return s;
+  if (cudnnStatus_t s = exBuffers(j.x, ws, wsBytes, reserve, reserveSize, call)) return s;
+  if (!x || !y || !scale || !bias || !saveMean || !saveInvStd) return bad(std::string(call) + ": x, y, scale, bias or a saved statistic is null");
+  if (!runMean != !runVar) return bad(std::string(call) + ": only one of the running mean and variance is null");
+  if (!(eps >= 0)) return bad(std::string(call) + ": epsilon must be at least CUDNN_BN_MIN_EPSILON (0)");
+  BnTrainArgs args{x, y, (const float*)scale, (const float*)bias, factor, eps, (float*)runMean, (float*)runVar, (float*)saveMean,
+                   (float*)saveInvStd};
+  bool relu = act != nullptr;
+  enqueue(h->stream, [j, args, a, b, relu, reserve] {
+    bnTrain(j, args, a, b);
+    auto* head = (ReserveHeader*)reserve;
+    uint8_t* mask = (uint8_t*)(head + 1);
+    std::vector<float> yv = loadNhwc(j.y, args.y);
+    for (int64_t i = 0; i < (int64_t)yv.size(); i++) {
+      mask[i] = !relu || yv[i] > 0.0f;
+      if (relu && !(yv[i] > 0.0f) && !std::isnan(yv[i])) yv[i] = 0.0f;
+    }
+    if (relu) storeNhwc(j.y, args.y, 1.0, 0.0, std::vector<double>(yv.begin(), yv.end()));
+    *head = ReserveHeader{kReserveMagic, (uint64_t)j.x.count(), args.saveMean};
+  });
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnBatchNormalizationBackwardEx(cudnnHandle_t h, cudnnBatchNormMode_t mode, cudnnBatchNormOps_t ops, const void* alphaData,
+                                                const void* betaData, const void* alphaParam, const void* betaParam, cudnnTensorDescriptor_t xD,
+                                                const void* x, cudnnTensorDescriptor_t yD, const void* y, cudnnTensorDescriptor_t dyD,
+                                                const void* dy, cudnnTensorDescriptor_t dzD, void* dz, cudnnTensorDescriptor_t dxD, void* dx,
+                                                cudnnTensorDescriptor_t pD, const void* scale, const void* bias, void* dScale, void* dBias,
+                                                double eps, const void* savedMean, const void* savedInvStd, cudnnActivationDescriptor_t act,
+                                                void* ws, size_t wsBytes, void* reserve, size_t reserveSize) {
+  const char* call = "cudnnBatchNormalizationBackwardEx";
+  BnJob j;
+  if (cudnnStatus_t s = exJob(&j, h, mode, ops, act, dzD ? dzD : (const void*)dz, xD, dxD, pD, call)) return s;
+  if (!dyD || !dyD->set || !dyD->s.sameDims(xD->s)) return bad(std::string(call) + ": dy's descriptor must be set and match x");
+  if (act && (!yD || !yD->set || !y || !bias)) return bad(std::string(call) + ": the activation's backward needs y and the BatchNorm bias");
+  if (cudnnStatus_t s = exBuffers(j.x, ws, wsBytes, reserve, reserveSize, call)) return s;
+  BnBackArgs args{dyD->s, x, dy, dx, (const float*)scale, (float*)dScale, (float*)dBias, eps, (const float*)savedMean, (const float*)savedInvStd,
+                  0, 0, 0, 0};
+  if (cudnnStatus_t s = scales(alphaData, betaData, &args.alphaData, &args.betaData, call)) return s;
+  if (cudnnStatus_t s = scales(alphaParam, betaParam, &args.alphaParam, &args.betaParam, call)) return s;
+  if (!x || !dy || !dx || !scale || !dScale || !dBias || !savedMean || !savedInvStd) return bad(std::string(call) + ": a data pointer is null");
+  if (!(eps >= 0)) return bad(std::string(call) + ": epsilon must be at least CUDNN_BN_MIN_EPSILON (0)");
+  Shape4 dyS = dyD->s;
+  enqueue(h->stream, [j, args, reserve, dyS] {
+    const auto* head = (const ReserveHeader*)reserve;
+    if (head->magic != kReserveMagic || head->count != (uint64_t)j.x.count() || head->saveMean != args.savedMean) {
+      std::fprintf(stderr, "emulated cudnnBatchNormalizationBackwardEx: the reserve space was not written by the forward of these saved statistics\n");
+      std::abort();
+    }
+    // The ReLU's backward from the forward's mask, then the BatchNorm's on the masked gradient.
+    const uint8_t* mask = (const uint8_t*)(head + 1);
+    std::vector<float> g = loadNhwc(dyS, args.dyp);
+    std::vector<double> masked(g.size());
+    for (size_t i = 0; i < g.size(); i++) masked[i] = mask[i] ? g[i] : 0.0;
+    Shape4 f32 = dyS;
+    f32.type = CUDNN_DATA_FLOAT;
+    f32.nhwc = true;
+    std::vector<float> buf(g.size());
+    storeNhwc(f32, buf.data(), 1.0, 0.0, masked);
+    BnBackArgs a = args;
+    a.dy = f32;
+    a.dyp = buf.data();
+    bnBackward(j, a);
+  });
+  return CUDNN_STATUS_SUCCESS;
+}
+
 }  // namespace
 
 void fillCudnn(vgg::cu::Cudnn& t) {
@@ -821,8 +993,15 @@ void fillCudnn(vgg::cu::Cudnn& t) {
   t.cudnnBatchNormalizationForwardTraining = cudnnBatchNormalizationForwardTraining;
   t.cudnnBatchNormalizationForwardInference = cudnnBatchNormalizationForwardInference;
   t.cudnnBatchNormalizationBackward = cudnnBatchNormalizationBackward;
-  // Left null, as in a cuDNN without them: the *Ex BatchNorm calls with their activation descriptor,
-  // and the graph API (the backend then runs its fallbacks).
+  t.cudnnCreateActivationDescriptor = cudnnCreateActivationDescriptor;
+  t.cudnnSetActivationDescriptor = cudnnSetActivationDescriptor;
+  t.cudnnDestroyActivationDescriptor = cudnnDestroyActivationDescriptor;
+  t.cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize = cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize;
+  t.cudnnGetBatchNormalizationBackwardExWorkspaceSize = cudnnGetBatchNormalizationBackwardExWorkspaceSize;
+  t.cudnnGetBatchNormalizationTrainingExReserveSpaceSize = cudnnGetBatchNormalizationTrainingExReserveSpaceSize;
+  t.cudnnBatchNormalizationForwardTrainingEx = cudnnBatchNormalizationForwardTrainingEx;
+  t.cudnnBatchNormalizationBackwardEx = cudnnBatchNormalizationBackwardEx;
+  // Left null, as in a cuDNN without it: the graph API (the backend then runs its fallback).
 }
 
 }  // namespace emu

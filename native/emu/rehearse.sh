@@ -33,7 +33,7 @@ small=(--models vgg16-bn --batches 2 --rounds 1 --warmup 1 --compile none)
 step bench-gpu node dist/bench/gpu.js "${small[@]}" --precisions fp32,tf32,bf16
 step profile env VGG_CIFAR_PROFILE=1 node dist/bench/gpu.js "${small[@]}" --precisions bf16 --graphs off
 step optim-multi node dist/bench/optim-multi.js --steps 2 --time 1 --width-divisor 8
-step elementwise node dist/bench/gpu-elementwise.js --batch 2 --reps 1 --paths ours,cudnn,cudnn-ex
+step elementwise node dist/bench/gpu-elementwise.js --batch 2 --reps 1 --paths ours,cudnn,cudnn-ex,auto
 step ops-fp32 node dist/bench/gpu-ops.js --batch 2 --reps 1
 step ops-tf32 env VGG_CIFAR_TF32=1 node dist/bench/gpu-ops.js --batch 2 --reps 1
 step ops-bf16 node dist/bench/gpu-ops.js --batch 2 --reps 1 --dtype bfloat16

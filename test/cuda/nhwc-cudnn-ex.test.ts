@@ -13,7 +13,7 @@ import { backends, native } from '../../lib/backend.js';
 import { toFloat32 } from '../../lib/tensor.js';
 import { f32, rand } from '../helpers/check.js';
 import { VGG_BN, batchNormCases, bnSpecs, bnStep, dtypes, FP32_RTOL, BF16_RTOL, nhwcPathReported, rtolOf } from './nhwc-batchnorm.js';
-import { captureAfterWarmup, describeGpu, emulated, expectRel, gpu, make, parity, runOn } from './parity.js';
+import { captureAfterWarmup, describeGpu, expectRel, gpu, make, parity, runOn } from './parity.js';
 
 describe('VGG_CIFAR_CUDA_NHWC=cudnn-ex', () => {
   it.skipIf(nhwcPathReported() === undefined)('reaches this file\'s addon: the status reports the cudnn-ex path', () => {
@@ -54,7 +54,7 @@ describeGpu('cudnn-ex BatchNorm matches the cpu backend', () => {
     for (const v of Object.values(t)) v.dispose();
   });
 
-  it.skipIf(gpu !== 'cuda' || emulated)('every VGG16 shape above ran through the *Ex calls or is reported as refused by cuDNN, with its status', () => {
+  it.skipIf(gpu !== 'cuda')('every VGG16 shape above ran through the *Ex calls or is reported as refused by cuDNN, with its status', () => {
     const d = backends().find((b) => b.device === 'cuda')!.details as Record<string, string>;
     console.log(`cudnn-ex: ${d.nhwcEx}`);
     expect(d.nhwc).toMatch(/^cudnn-ex: /);  // the loaded cuDNN has the *Ex calls

@@ -3,8 +3,15 @@
 // that are no multiple of the kernels' blocks, the fused ReLU's mask in the BatchNorm backward, running
 // statistics over several steps, and run-to-run identical results (no atomics). The BatchNorm cases are
 // nhwc-batchnorm.ts's, which nhwc-cudnn-ex.test.ts runs through cuDNN's *Ex calls. Run with
-// VGG_CIFAR_CUDA_NHWC=cudnn, this file checks cuDNN's legacy calls on nhwc data instead of our kernels.
-import { describe, expect, it } from 'vitest';
+// VGG_CIFAR_CUDA_NHWC=cudnn, this file checks cuDNN's legacy calls on nhwc data instead of our kernels; unset, it
+// pins our kernels (the default, auto, may pick another per shape: nhwc-auto.test.ts). The choice is read once per
+// process; vitest runs every test file in a process of its own, and the variable is set before the addon loads.
+import { describe, expect, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env.VGG_CIFAR_CUDA_NHWC ||= 'ours';
+});
+
 import { native, type NativeTensor } from '../../lib/backend.js';
 import { toFloat32 } from '../../lib/tensor.js';
 import { f32, rand } from '../helpers/check.js';
@@ -14,7 +21,7 @@ import { describeGpu, distinctPerPlane, gpu, parity, type Spec } from './parity.
 
 describe('VGG_CIFAR_CUDA_NHWC of this file', () => {
   it.skipIf(nhwcPathReported() === undefined)('is the path the addon reports (ours unless the variable says otherwise)', () => {
-    expect(nhwcPathReported()).toMatch(new RegExp(`^${process.env.VGG_CIFAR_CUDA_NHWC || 'ours'}: `));
+    expect(nhwcPathReported()).toMatch(new RegExp(`^${process.env.VGG_CIFAR_CUDA_NHWC}: `));
   });
 });
 

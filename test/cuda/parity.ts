@@ -31,7 +31,7 @@ if (reason) console.log(`CUDA tests ${required ? 'cannot run' : 'skipped'}: ${re
 export const emulated = !onCpu && !reason && native.backends().find((b) => b.device === 'cuda')?.details.emulator === 'yes';
 if (emulated) {
   console.log('CUDA tests on the CUDA emulator (native/emu): our host code and kernels on the CPU, not a GPU; what needs cuDNN\'s ' +
-    'graph API or *Ex calls (absent from its stand-in cuDNN) or GPU-sized work skips');
+    'graph API (absent from its stand-in cuDNN) or GPU-sized work skips');
 }
 
 /** describe() for GPU tests: skipped (saying why) where CUDA is unusable, unless `npm run test:gpu`

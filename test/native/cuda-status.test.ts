@@ -162,9 +162,13 @@ describe('cuda backend status', () => {
 
   it.skipIf(!cuda.compiled || !haveCc)('VGG_CIFAR_CUDA_NHWC: checked once with the allowed values, reported in details.nhwc; cudnn-ex names the *Ex calls a cuDNN lacks', () => {
     const { cudnn, withValue: withPath } = standInSwitch('nhwc', 'VGG_CIFAR_CUDA_NHWC');  // a cuDNN without the *Ex calls
-    expect(withPath().details.nhwc).toMatch(/^ours: /);
+    for (const v of [undefined, '', 'auto']) {
+      const s = withPath(v);
+      expect(s.details.nhwc).toMatch(/^auto: per shape, the fastest on this GPU of our kernels, cuDNN's legacy calls \(the loaded cuDNN lacks cudnnCreateActivationDescriptor .* whose results agree with our kernels' \(details.nhwcTuned\)$/);
+      expect(s.details.nhwcTuned).toBe('none yet');
+    }
     expect(withPath('ours').details.nhwc).toMatch(/^ours: /);
-    expect(withPath('').details.nhwc).toMatch(/^ours: /);
+    expect(withPath('ours').details.nhwcTuned).toBeUndefined();
     expect(withPath('cudnn').details.nhwc).toMatch(/^cudnn: cuDNN's legacy/);
     const lacking = withPath('cudnn-ex');
     expect(lacking.details.cudnn).toMatch(/^9\.6\.0 at /);  // optional: their absence does not stop cuDNN from loading
@@ -179,11 +183,12 @@ describe('cuda backend status', () => {
       'cudnnDestroyActivationDescriptor', 'cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize', 'cudnnGetBatchNormalizationBackwardExWorkspaceSize',
       'cudnnGetBatchNormalizationTrainingExReserveSpaceSize', 'cudnnBatchNormalizationForwardTrainingEx', 'cudnnBatchNormalizationBackwardEx']);
     expect(withPath('cudnn-ex').details.nhwc).toMatch(/^cudnn-ex: BatchNorm training through cudnnBatchNormalization\*Ex \(SPATIAL_PERSISTENT, fused ReLU\)/);
+    expect(withPath('auto').details.nhwc).toMatch(/^auto: per shape, the fastest on this GPU of our kernels, cuDNN's legacy calls and \(BatchNorm\) the \*Ex calls whose/);
 
     // A value that is none of them makes the backend unavailable, saying which values are allowed.
     const bad = withPath('cuDNN-ex');
     expect(bad.available).toBe(false);
-    expect(bad.reason).toContain('VGG_CIFAR_CUDA_NHWC="cuDNN-ex" is not one of: ours (the default, also when unset), cudnn, cudnn-ex');
+    expect(bad.reason).toContain('VGG_CIFAR_CUDA_NHWC="cuDNN-ex" is not one of: auto (the default, also when unset), ours, cudnn, cudnn-ex');
     expect(bad.details.nhwc).toMatch(/^invalid: VGG_CIFAR_CUDA_NHWC="cuDNN-ex"/);
     expect(bad.details.nhwcEx).toBeUndefined();
   });

@@ -56,6 +56,7 @@ if has tests && room 60 tests; then
   row "cudnn-ex in tests" "$(grep -E 'cudnn-ex: ran through cuDNN' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
   row "NCHW bf16 convs" "$(grep -c 'now runs in bf16 NCHW' "$out/gpu-tests.log") bf16 convolutions cuDNN had no NHWC algorithm for"
   row "fused convs in tests" "$(grep -E 'convFused: ran fused' "$out/gpu-tests.log" | head -1 | cut -c1-600)"
+  row "auto picks in tests" "$(grep -oE 'tuned [^:]*: .* -> [a-z-]+' "$out/gpu-tests.log" | grep -oE -- '-> [a-z-]+$' | sort | uniq -c | tr '\n' ';'); left out: $(grep -oE 'left out \([^)]*' "$out/gpu-tests.log" | sort | uniq -c | head -4 | tr '\n' ';' | cut -c1-400)"
 fi
 
 if has bench && room 90 bench && [[ -f dist/bench/gpu.js ]]; then
@@ -80,12 +81,14 @@ if has profile && room 40 profile && [[ -f dist/bench/gpu.js ]]; then
 fi
 
 if has elementwise && room 60 elementwise && [[ -f dist/bench/gpu-elementwise.js ]]; then
-  # One child process per NHWC path (ours, cuDNN's legacy calls, the cudnn-ex candidate), side by side.
+  # One child process per NHWC path (ours, cuDNN's legacy calls, the cudnn-ex candidate, and auto: the default,
+  # which tunes per shape among them), side by side.
   for b in 128 512; do
-    timeout $(cap 300) node dist/bench/gpu-elementwise.js --batch $b --paths ours,cudnn,cudnn-ex >"$out/elementwise-b$b.md" 2>&1
+    timeout $(cap 300) node dist/bench/gpu-elementwise.js --batch $b --paths ours,cudnn,cudnn-ex,auto >"$out/elementwise-b$b.md" 2>&1
     row "BN+pool+db b$b" "$(grep -E '^(## VGG_CIFAR_CUDA_NHWC=|bfloat16:)' "$out/elementwise-b$b.md" | tr '\n' ';')"
     row "nhwc bn, pool totals b$b" "$(grep -A2 -E '^\| layer \| C@HW \| bn ours' "$out/elementwise-b$b.md" | head -1) $(grep -E '^\| total \| \|' "$out/elementwise-b$b.md" | tail -1)"
     row "cudnn-ex b$b" "$(grep -E '^cudnn-ex: ' "$out/elementwise-b$b.md" | head -1 | cut -c1-600)"
+    row "auto picks b$b" "$(grep -E '^auto: ' "$out/elementwise-b$b.md" | head -1 | grep -oE '(bfloat16|float32)\[[0-9,]+\]nhwc [^:]*|-> [a-z-]+' | paste -sd' ' | cut -c1-700)"
   done
 fi
 
