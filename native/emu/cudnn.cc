@@ -2,8 +2,8 @@
 // computed with plain loops in float64 on the CPU. It checks our host code's use of cuDNN (descriptors,
 // argument order, alpha/beta, formats), not NVIDIA's kernels. The *Ex BatchNorm calls are here too, with a
 // reserve space that the forward fills and the backward checks (so a backward handed another forward's reserve
-// aborts, naming it); the graph (backend) API calls stay null, as in a cuDNN that lacks them, so the backend's
-// fallback for them runs.
+// aborts, naming it); the graph (backend) API is in cudnn_graph.cc, which runs its convolutions through the
+// loops here (cudnn_common.h).
 //
 // Every call validates at once and enqueues its work on the handle's stream, capturing values only:
 // alpha/beta point at the caller's locals, and descriptors may be destroyed or reused before a
@@ -17,32 +17,15 @@
 #include <string>
 #include <vector>
 #include "core/elementwise.h"
-#include "cuda/api.h"
+#include "emu/cudnn_common.h"
 #include "emu/stream.h"
 
 namespace {
 
 using namespace vgg::cu;
 
-// The geometry of a 4-d tensor or filter (a filter's k, c, r, s as n, c, h, w: KCRS is NCHW, KRSC is NHWC).
-struct Shape4 {
-  cudnnDataType_t type = CUDNN_DATA_FLOAT;
-  bool nhwc = false;
-  int n = 0, c = 0, h = 0, w = 0;
-  int64_t count() const { return (int64_t)n * c * h * w; }
-  int64_t offset(int64_t in, int64_t ic, int64_t ih, int64_t iw) const {
-    return nhwc ? ((in * h + ih) * w + iw) * c + ic : ((in * c + ic) * h + ih) * w + iw;
-  }
-  bool sameDims(const Shape4& o) const { return n == o.n && c == o.c && h == o.h && w == o.w; }
-  std::string dims() const {
-    return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
-  }
-};
-
-struct ConvGeom {
-  int padH = 0, padW = 0, strideH = 1, strideW = 1, dilH = 1, dilW = 1;
-  bool flip = false;  // CUDNN_CONVOLUTION: true convolution, the filter rotated by 180 degrees
-};
+using emu::ConvGeom;
+using emu::Shape4;
 
 struct PoolGeom {
   int winH = 1, winW = 1, padH = 0, padW = 0, strideH = 1, strideW = 1;
@@ -51,10 +34,7 @@ struct PoolGeom {
 
 }  // namespace
 
-// The opaque types api.h declares.
-struct cudnnContext {
-  cudaStream_t stream = nullptr;
-};
+// The opaque types api.h declares (the handle's is in cudnn_common.h).
 struct cudnnTensorStruct {
   bool set = false;
   Shape4 s;
@@ -87,11 +67,15 @@ using namespace vgg::cu;
 // What cudnnGetLastErrorString reports: why the last call of this thread failed.
 thread_local std::string lastError;
 
+}  // namespace
+
 cudnnStatus_t fail(cudnnStatus_t s, const std::string& why) {
   lastError = why;
   return s;
 }
 cudnnStatus_t bad(const std::string& why) { return fail(CUDNN_STATUS_BAD_PARAM, why); }
+
+namespace {
 
 size_t cudnnGetVersion(void) { return 91900; }
 size_t cudnnGetCudartVersion(void) { return 13000; }
@@ -99,10 +83,11 @@ cudnnStatus_t cudnnOpsVersionCheck(void) { return CUDNN_STATUS_SUCCESS; }
 cudnnStatus_t cudnnCnnVersionCheck(void) { return CUDNN_STATUS_SUCCESS; }
 
 const char* cudnnGetErrorString(cudnnStatus_t s) {
-  switch (s) {
+  switch ((int)s) {  // an int: kNotInitialized is no enumerator of api.h's cudnnStatus_t
     case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
     case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
     case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
+    case kNotInitialized: return "CUDNN_STATUS_NOT_INITIALIZED";
   }
   return "CUDNN_UNKNOWN_STATUS";
 }
@@ -265,18 +250,18 @@ void storeBlend(const Shape4& s, void* p, double alpha, double beta, Value value
           storeAt(s.type, p, o, (float)r);
         }
 }
-// The same from an NHWC float64 buffer of s's dims.
+
+}  // namespace
+
+// storeBlend from an NHWC float64 buffer of s's dims.
 void storeNhwc(const Shape4& s, void* p, double alpha, double beta, const std::vector<double>& v) {
   const double* d = v.data();
   storeBlend(s, p, alpha, beta, [&](int n, int c, int h, int w) { return d[(((int64_t)n * s.h + h) * s.w + w) * s.c + c]; });
 }
 
-// ---------- convolution ----------
+namespace {
 
-struct ConvJob {
-  Shape4 x, w, y;  // y: the convolution's output (dy for the backward passes)
-  ConvGeom g;
-};
+// ---------- convolution ----------
 
 // Validates the descriptors of one convolution and gathers them by value.
 cudnnStatus_t convJob(ConvJob* job, cudnnTensorDescriptor_t xD, cudnnFilterDescriptor_t wD, cudnnConvolutionDescriptor_t cD,
@@ -336,9 +321,11 @@ void forEachTap(const ConvJob& j, Tap&& tap) {
       }
 }
 
+}  // namespace
+
 // y[n,oh,ow,k] = sum over r, s, c of x[n, ih, iw, c] * w[r, s, c, k], the innermost loop over k (contiguous in
 // both y and the filter). Activations and gradients are held NHWC, so a pixel's channels are contiguous.
-void convForward(const ConvJob& j, const void* xp, const void* wp, void* yp, double alpha, double beta) {
+std::vector<double> convSums(const ConvJob& j, const void* xp, const void* wp) {
   const int C = j.x.c, H = j.x.h, W = j.x.w, K = j.w.n, S = j.w.w, OH = j.y.h, OW = j.y.w;
   std::vector<float> x = loadNhwc(j.x, xp), w = loadFilter(j.w, wp, j.g.flip, true);
   std::vector<double> y((size_t)j.x.n * OH * OW * K, 0.0);
@@ -351,7 +338,13 @@ void convForward(const ConvJob& j, const void* xp, const void* wp, void* yp, dou
       for (int k = 0; k < K; k++) out[k] += a * (double)wk[k];
     }
   });
-  storeNhwc(j.y, yp, alpha, beta, y);
+  return y;
+}
+
+namespace {
+
+void convForward(const ConvJob& j, const void* xp, const void* wp, void* yp, double alpha, double beta) {
+  storeNhwc(j.y, yp, alpha, beta, convSums(j, xp, wp));
 }
 
 // dx[n,ih,iw,c] = sum of dy[n,oh,ow,k] * w[r,s,k,c] over the taps that read (ih, iw), the innermost loop over c.
@@ -1001,7 +994,7 @@ void fillCudnn(vgg::cu::Cudnn& t) {
   t.cudnnGetBatchNormalizationTrainingExReserveSpaceSize = cudnnGetBatchNormalizationTrainingExReserveSpaceSize;
   t.cudnnBatchNormalizationForwardTrainingEx = cudnnBatchNormalizationForwardTrainingEx;
   t.cudnnBatchNormalizationBackwardEx = cudnnBatchNormalizationBackwardEx;
-  // Left null, as in a cuDNN without it: the graph API (the backend then runs its fallback).
+  fillCudnnGraph(t);
 }
 
 }  // namespace emu

@@ -30,8 +30,8 @@ if (reason) console.log(`CUDA tests ${required ? 'cannot run' : 'skipped'}: ${re
  *  sizes chosen for a GPU shrink. */
 export const emulated = !onCpu && !reason && native.backends().find((b) => b.device === 'cuda')?.details.emulator === 'yes';
 if (emulated) {
-  console.log('CUDA tests on the CUDA emulator (native/emu): our host code and kernels on the CPU, not a GPU; what needs cuDNN\'s ' +
-    'graph API (absent from its stand-in cuDNN) or GPU-sized work skips');
+  console.log('CUDA tests on the CUDA emulator (native/emu): our host code and kernels on the CPU, with loop stand-ins for cuDNN ' +
+    '(its graph API too) and cuBLAS, not a GPU; what needs GPU-sized work or a GPU\'s speed skips');
 }
 
 /** describe() for GPU tests: skipped (saying why) where CUDA is unusable, unless `npm run test:gpu`
