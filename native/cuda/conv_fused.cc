@@ -181,8 +181,10 @@ bool notesAllowed(Builder& B, const DescPtr& cfg, DType dt, bool tf32, int64_t* 
   B.check(B.dnn().cudnnBackendGetAttribute(engine->d, cu::CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, cu::CUDNN_TYPE_NUMERICAL_NOTE,
                                            kMaxNotes, &count, notes),
           "cudnnBackendGetAttribute", "ENGINE_NUMERICAL_NOTE");
-  *engineIndex = -1;
-  B.dnn().cudnnBackendGetAttribute(engine->d, cu::CUDNN_ATTR_ENGINE_GLOBAL_INDEX, cu::CUDNN_TYPE_INT64, 1, &n, engineIndex);
+  // The index only labels the summary: where cuDNN does not give it, the plan is listed as engine -1.
+  if (B.dnn().cudnnBackendGetAttribute(engine->d, cu::CUDNN_ATTR_ENGINE_GLOBAL_INDEX, cu::CUDNN_TYPE_INT64, 1, &n, engineIndex) !=
+      cu::CUDNN_STATUS_SUCCESS)
+    *engineIndex = -1;
   for (int64_t i = 0; i < count && i < kMaxNotes; i++) {
     switch (notes[i]) {
       case cu::CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION:
