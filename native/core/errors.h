@@ -5,6 +5,9 @@
 
 namespace vgg {
 
+// Formats like printf into a std::string (at most 1,023 characters): error messages and reports.
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+
 // A caller's mistake in the type of an argument -> TypeError.
 struct TypeErr : std::runtime_error { using std::runtime_error::runtime_error; };
 // A caller's mistake in a value, shape or size -> RangeError.

@@ -17,7 +17,6 @@
 // data only.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -90,7 +89,8 @@ Tensor temp(const char* op, const std::vector<int64_t>& shape, DType t, Layout l
   return x;
 }
 
-// Two events on the backend's stream, for one candidate's time at a time.
+// Two events on the backend's stream, for one candidate's time at a time (not timing.cc's pool: reading it would
+// end a profiler window that the first step's tuning may fall in).
 class Stopwatch {
  public:
   explicit Stopwatch(const char* op) : op_(op), s_(cuda().ctx(op).stream) {
@@ -128,12 +128,6 @@ double distance(const char* op, const Tensor& a, const Tensor& b, const Tensor& 
   checkCuda(cudaStreamSynchronize(s), op, "cudaStreamSynchronize");
   if (!std::isfinite(h[0]) || !std::isfinite(h[1])) return NAN;
   return h[1] > 0 ? std::sqrt(h[0] / h[1]) : (h[0] > 0 ? INFINITY : 0.0);
-}
-
-std::string fmtMs(double ms) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f ms", ms);
-  return b;
 }
 
 struct Candidate {
@@ -180,7 +174,7 @@ Choice decide(const char* op, std::vector<Candidate> cands, Run&& run, Prepare&&
   Choice ch;
   ch.pick = best->path;
   for (const Candidate& c : cands)
-    ch.report += std::string(ch.report.empty() ? "" : ", ") + pathName(c.path) + " " + (c.out.empty() ? fmtMs(c.ms) : "left out (" + c.out + ")");
+    ch.report += std::string(ch.report.empty() ? "" : ", ") + pathName(c.path) + " " + (c.out.empty() ? fmt("%.3f ms", c.ms) : "left out (" + c.out + ")");
   ch.report += std::string(" -> ") + pathName(ch.pick) + (hooks().prefer.empty() ? "" : " (VGG_CIFAR_CUDA_TUNE_PREFER=" + hooks().prefer + ")");
   return ch;
 }
@@ -201,11 +195,7 @@ std::string compare(const char* op, const std::vector<std::pair<const char*, std
   for (const auto& [name, ab] : pairs) {
     double tol = ab.first->dtype == DType::bf16 ? kTolBf16 : kTolF32;
     double d = distance(op, *ab.first, *ab.second, sums);
-    if (!(d <= tol)) {
-      char b[160];
-      std::snprintf(b, sizeof b, "disagrees with our kernels: %s at relative L2 distance %.3g (tolerance %.0e)", name, d, tol);
-      return b;
-    }
+    if (!(d <= tol)) return fmt("disagrees with our kernels: %s at relative L2 distance %.3g (tolerance %.0e)", name, d, tol);
   }
   return "";
 }

@@ -1,20 +1,10 @@
 #include "napi/args.h"
 #include "core/capture.h"
 #include <cmath>
-#include <cstdarg>
 #include <cstring>
 #include <new>
 
 namespace vgg {
-
-std::string fmt(const char* f, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, f);
-  vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
-}
 
 const char* jsTypeName(const Napi::Value& v) {
   if (v.IsUndefined()) return "undefined";

@@ -12,9 +12,6 @@ namespace vgg {
 
 struct TensorWrap;
 
-// Formats like printf into a std::string.
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* op, size_t minCount, size_t maxCount);

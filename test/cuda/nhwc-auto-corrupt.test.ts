@@ -9,7 +9,8 @@ vi.hoisted(() => {
   process.env.VGG_CIFAR_CUDA_TUNE_CORRUPT = 'cudnn';
 });
 
-import { POOL_2X2, bnStepMatchesCpu, pickOf, poolStepMatchesCpu, tunedReports } from './nhwc-auto.js';
+import { POOL_2X2, pickOf, tunedReports } from './nhwc-auto.js';
+import { bnStepMatchesCpu, poolStepMatchesCpu } from './nhwc-batchnorm.js';
 import { describeGpu, gpu } from './parity.js';
 
 describeGpu('VGG_CIFAR_CUDA_NHWC=auto, a candidate that disagrees', () => {

@@ -10,8 +10,8 @@ vi.hoisted(() => {
   delete process.env.VGG_CIFAR_CUDA_TUNE_CORRUPT;
 });
 
-import { dtypes } from './nhwc-batchnorm.js';
-import { POOL_2X2, bnStepMatchesCpu, pickOf, poolStepMatchesCpu, tunedReports } from './nhwc-auto.js';
+import { bnStepMatchesCpu, dtypes, poolStepMatchesCpu } from './nhwc-batchnorm.js';
+import { POOL_2X2, pickOf, tunedReports } from './nhwc-auto.js';
 import { describeGpu, gpu } from './parity.js';
 
 describeGpu('VGG_CIFAR_CUDA_NHWC=auto, VGG_CIFAR_CUDA_TUNE_PREFER=cudnn', () => {

@@ -12,8 +12,8 @@ vi.hoisted(() => {
 });
 
 import { native } from '../../lib/backend.js';
-import { bnSpecs, bnStep, dtypes, nhwcPathReported } from './nhwc-batchnorm.js';
-import { POOL_2X2, bnStepMatchesCpu, pickOf, poolStepMatchesCpu, tunedReports } from './nhwc-auto.js';
+import { bnSpecs, bnStep, bnStepMatchesCpu, dtypes, nhwcPathReported, poolStepMatchesCpu } from './nhwc-batchnorm.js';
+import { POOL_2X2, pickOf, tunedReports } from './nhwc-auto.js';
 import { captureAfterWarmup, describeGpu, emulated, gpu, make } from './parity.js';
 
 describe('VGG_CIFAR_CUDA_NHWC unset', () => {

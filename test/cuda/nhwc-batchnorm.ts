@@ -1,11 +1,13 @@
 // The NHWC BatchNorm parity cases against the CPU backend, shared by the test files of each
 // VGG_CIFAR_CUDA_NHWC path (nhwc.test.ts: ours, nhwc-cudnn-ex.test.ts: cuDNN's *Ex calls): VGG16's shapes,
 // row and channel counts that fill no block, the fused ReLU's mask in the backward, eval forward and an
-// unmasked backward, running statistics over several steps.
+// unmasked backward, running statistics over several steps; and the BatchNorm and pooling steps compared with
+// the CPU that those files and nhwc-auto*.test.ts run.
 import { expect, it } from 'vitest';
 import { backends, native, type DType, type NativeTensor } from '../../lib/backend.js';
 import { f32, rand } from '../helpers/check.js';
-import { gpu, parity, runOn, type Spec } from './parity.js';
+import { poolOutShape } from '../ref/pool.js';
+import { distinctPerPlane, gpu, parity, runOn, type Spec } from './parity.js';
 
 export const BF16_RTOL = 2 ** -6;
 export const FP32_RTOL = 1e-4;
@@ -33,6 +35,27 @@ export const bnStep = (t: Record<string, NativeTensor | null>) => {
   native.batchNorm2dBackward(t.x!, t.dy!, t.gamma!, t.mean!, t.invStd!, t.dx!, t.dgamma!, t.dbeta!, 1e-5, t.y);
 };
 
+/** A BatchNorm + ReLU training step (bnStep) of shape s on the cpu and the gpu, every output compared. */
+export function bnStepMatchesCpu(s: number[], dtype: DType, seed: number): void {
+  const r = rtolOf(dtype);
+  parity(bnSpecs(s, dtype, seed), ['y', 'mean', 'invStd', 'rm', 'rv', 'dx', 'dgamma', 'dbeta'], bnStep,
+    { y: r, dx: r, mean: FP32_RTOL, invStd: FP32_RTOL, rm: FP32_RTOL, rv: FP32_RTOL, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
+}
+
+type PoolP = { kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number };
+/** A max-pooling forward and backward of nhwc x on both devices, compared (y exactly). x's values are distinct
+ *  within each plane (no ties), so both backends route every gradient alike. Returns parity's outputs. */
+export function poolStepMatchesCpu(x: number[], p: PoolP, dtype: DType, seed: number): ReturnType<typeof parity> {
+  const y = poolOutShape(x, p);
+  return parity({ x: { shape: x, dtype, layout: 'nhwc', data: distinctPerPlane(x, seed) }, y: actOut(y, dtype), dy: act(y, seed + 1, dtype), dx: actOut(x, dtype) },
+    ['y', 'dx'], (t) => {
+      const ws = native.empty(t.x!.device, [Math.max(1, native.maxPool2dWorkspaceSize(t.x!, t.y!, p))], 'uint8');
+      native.maxPool2dForward(t.x!, t.y!, ws, p);
+      native.maxPool2dBackward(t.dy!, t.x!, t.y!, ws, t.dx!, p);
+      ws.dispose();
+    }, { y: 0, dx: rtolOf(dtype) });
+}
+
 /** The path this process's addon reports for NHWC BatchNorm and pooling (status details.nhwc), when the cuda
  *  backend is compiled in: each test file runs in a process of its own, so this is the file's own choice. */
 export function nhwcPathReported(): string | undefined {
@@ -43,17 +66,11 @@ export function nhwcPathReported(): string | undefined {
 /** Registers the BatchNorm cases for one dtype. `identicalRuns`: also require bit-identical results run to
  *  run (our kernels reduce without atomics; cuDNN's PERSISTENT mode need not). */
 export function batchNormCases(dtype: DType, opts: { identicalRuns: boolean }): void {
-  it.each(VGG_BN)(`batchNorm2d + ReLU training forward and masked backward, VGG16 shape of %i channels on %i-pixel square maps, batch 6 (${dtype} nhwc)`, (c, hw) => {
-    const r = rtolOf(dtype);
-    parity(bnSpecs([6, c, hw, hw], dtype, 100 + c + hw), ['y', 'mean', 'invStd', 'rm', 'rv', 'dx', 'dgamma', 'dbeta'], bnStep,
-      { y: r, dx: r, mean: FP32_RTOL, invStd: FP32_RTOL, rm: FP32_RTOL, rv: FP32_RTOL, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
-  });
+  it.each(VGG_BN)(`batchNorm2d + ReLU training forward and masked backward, VGG16 shape of %i channels on %i-pixel square maps, batch 6 (${dtype} nhwc)`,
+    (c, hw) => bnStepMatchesCpu([6, c, hw, hw], dtype, 100 + c + hw));
 
   it(`batchNorm2d on row and channel counts that fill no block: [3, 24, 7, 7], [5, 40, 1, 3], [2, 600, 3, 3] (${dtype} nhwc)`, () => {
-    const r = rtolOf(dtype);
-    for (const s of [[3, 24, 7, 7], [5, 40, 1, 3], [2, 600, 3, 3]])
-      parity(bnSpecs(s, dtype, 7 + s[1]), ['y', 'mean', 'invStd', 'rm', 'rv', 'dx', 'dgamma', 'dbeta'], bnStep,
-        { y: r, dx: r, mean: FP32_RTOL, invStd: FP32_RTOL, rm: FP32_RTOL, rv: FP32_RTOL, dgamma: FP32_RTOL, dbeta: FP32_RTOL });
+    for (const s of [[3, 24, 7, 7], [5, 40, 1, 3], [2, 600, 3, 3]]) bnStepMatchesCpu(s, dtype, 7 + s[1]);
   });
 
   it(`batchNorm2d eval forward and a backward without the ReLU mask (${dtype} nhwc)`, () => {

@@ -15,9 +15,8 @@ vi.hoisted(() => {
 import { native, type NativeTensor } from '../../lib/backend.js';
 import { toFloat32 } from '../../lib/tensor.js';
 import { f32, rand } from '../helpers/check.js';
-import { poolOutShape } from '../ref/pool.js';
-import { BF16_RTOL, FP32_RTOL, VGG_BN, act, actOut, batchNormCases, dtypes, nhwcPathReported, numel, out, rtolOf } from './nhwc-batchnorm.js';
-import { describeGpu, distinctPerPlane, gpu, parity, type Spec } from './parity.js';
+import { BF16_RTOL, FP32_RTOL, VGG_BN, act, batchNormCases, dtypes, nhwcPathReported, numel, out, poolStepMatchesCpu } from './nhwc-batchnorm.js';
+import { describeGpu, gpu, parity } from './parity.js';
 
 describe('VGG_CIFAR_CUDA_NHWC of this file', () => {
   it.skipIf(nhwcPathReported() === undefined)('is the path the addon reports (ours unless the variable says otherwise)', () => {
@@ -38,15 +37,7 @@ describeGpu('cuda nhwc kernels match the cpu backend', () => {
         { x: [2, 8, 6, 6], p: { kernelH: 3, kernelW: 2, strideH: 1, strideW: 1, padH: 1, padW: 0 } },
       ];
       for (const { x, p } of cases) {
-        const y = poolOutShape(x, p);
-        // Distinct values within each plane (no ties): both backends route every gradient alike.
-        const xs: Spec = { shape: x, dtype, layout: 'nhwc', data: distinctPerPlane(x, 5 + x[1]) };
-        const r = parity({ x: xs, y: actOut(y, dtype), dy: act(y, 6 + x[1], dtype), dx: actOut(x, dtype) }, ['y', 'dx'], (t) => {
-          const ws = native.empty(t.x!.device, [Math.max(1, native.maxPool2dWorkspaceSize(t.x!, t.y!, p))], 'uint8');
-          native.maxPool2dForward(t.x!, t.y!, ws, p);
-          native.maxPool2dBackward(t.dy!, t.x!, t.y!, ws, t.dx!, p);
-          ws.dispose();
-        }, { y: 0, dx: rtolOf(dtype) });
+        const r = poolStepMatchesCpu(x, p, dtype, 5 + x[1]);
         expect(r.cuda.dx.some((v) => v === 0) && r.cuda.dx.some((v) => v !== 0), `dx of ${JSON.stringify(x)}`).toBe(true);
       }
     });
